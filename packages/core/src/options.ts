@@ -1,0 +1,142 @@
+import path from 'node:path';
+import { ReaperError } from './errors.js';
+import type { ProcessSource } from './processes/process-info.js';
+import { defaultStateDir } from './state-dir.js';
+
+/** Options of `sweep()`. Every field is optional; the default is in its comment. */
+export interface SweepOptions {
+  /**
+   * The daemon's state directory, where `files` live. A missing directory is not an error and is never
+   * created. Default: macOS `~/Library/Application Support/AIAgentPM`; Linux `$XDG_DATA_HOME/AIAgentPM`
+   * or `~/.local/share/AIAgentPM`.
+   */
+  dir?: string;
+  /**
+   * Executable names of the daemon. A process matches when its kernel name, its argv[0]'s basename, or
+   * (when argv[0] is an interpreter such as node, python or sh) its argv[1]'s basename is exactly one of
+   * these. Default: `['mcp-server-pm']`.
+   */
+  names?: readonly string[];
+  /** File names inside `dir` to remove when stale. Default: `['mcp.sock', 'daemon.pid']`. */
+  files?: readonly string[];
+  /** The entry of `files` holding the daemon's pid, read strictly and checked for pid reuse. Default: `'daemon.pid'`. */
+  pidFile?: string;
+  /** How long to wait after SIGTERM before SIGKILL, in ms. Default: `500`. */
+  graceMs?: number;
+  /** How long to wait for SIGKILL to take effect before reporting a survivor, in ms. Default: `2000`. */
+  killWaitMs?: number;
+  /** Change nothing; report what would happen. Default: `false`. */
+  dryRun?: boolean;
+  /** Where process facts come from. Default: /proc on Linux, `ps` on macOS. For tests. */
+  source?: ProcessSource;
+}
+
+export interface ResolvedSweepOptions {
+  dir: string;
+  names: string[];
+  files: string[];
+  pidFile: string;
+  graceMs: number;
+  killWaitMs: number;
+  dryRun: boolean;
+  source: ProcessSource | undefined;
+}
+
+export const DEFAULT_NAMES: readonly string[] = ['mcp-server-pm'];
+export const DEFAULT_FILES: readonly string[] = ['mcp.sock', 'daemon.pid'];
+export const DEFAULT_PID_FILE = 'daemon.pid';
+export const DEFAULT_GRACE_MS = 500;
+export const DEFAULT_KILL_WAIT_MS = 2000;
+const MAX_WAIT_MS = 10 * 60 * 1000;
+
+const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'source'] as const;
+
+/** The keys a user may set in a config file or the environment (the rest are programmatic seams). */
+export const USER_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun'] as const;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
+  if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
+  if (value === null) return 'null';
+  return `${String(value)} (${typeof value})`;
+}
+
+/** A name of a file inside `dir`, or an executable name: one path segment. */
+function badSegment(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return 'expected a non-empty string';
+  if (value.includes('/') || value.includes('\0')) return 'expected a plain name without "/"';
+  if (value === '.' || value === '..') return 'expected a file name, not "." or ".."';
+  return undefined;
+}
+
+/**
+ * Checks the options a user gave (programmatically, in a config file, in the environment or as flags)
+ * and throws one `EINVALIDOPTION` error listing every problem. `where` names the source for the message.
+ */
+export function validateSweepOptions(options: unknown, where = 'sweep() options'): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ReaperError('EINVALIDOPTION', `${where}: expected an object of options, got ${describe(options)}.`);
+  }
+  const problems: string[] = [];
+  const record = options as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    switch (key) {
+      case 'dir':
+        if (typeof value !== 'string' || value.length === 0) problems.push(`"dir" must be a non-empty path, got ${describe(value)}`);
+        break;
+      case 'names':
+      case 'files': {
+        if (!Array.isArray(value) || value.length === 0) {
+          problems.push(`"${key}" must be a non-empty array of names, got ${describe(value)}`);
+          break;
+        }
+        for (const item of value) {
+          const bad = badSegment(item);
+          if (bad) problems.push(`"${key}" entry ${describe(item)}: ${bad}`);
+        }
+        break;
+      }
+      case 'pidFile': {
+        const bad = badSegment(value);
+        if (bad) problems.push(`"pidFile" ${describe(value)}: ${bad}`);
+        break;
+      }
+      case 'graceMs':
+      case 'killWaitMs':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_WAIT_MS) {
+          problems.push(`"${key}" must be a whole number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${describe(value)}`);
+        }
+        break;
+      case 'dryRun':
+        if (typeof value !== 'boolean') problems.push(`"dryRun" must be true or false, got ${describe(value)}`);
+        break;
+      case 'source':
+        if (typeof value !== 'object' || value === null) problems.push(`"source" must be a ProcessSource object, got ${describe(value)}`);
+        break;
+      default: {
+        const hint = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k));
+        problems.push(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; known options: ${USER_KEYS.join(', ')}`);
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new ReaperError('EINVALIDOPTION', `Invalid ${where}:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** Defaults and validation in one place; everything downstream reads only the resolved object. */
+export function resolveSweepOptions(options: SweepOptions = {}): ResolvedSweepOptions {
+  validateSweepOptions(options);
+  return {
+    dir: path.resolve(options.dir ?? defaultStateDir()),
+    names: [...new Set(options.names ?? DEFAULT_NAMES)],
+    files: [...new Set(options.files ?? DEFAULT_FILES)],
+    pidFile: options.pidFile ?? DEFAULT_PID_FILE,
+    graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    killWaitMs: options.killWaitMs ?? DEFAULT_KILL_WAIT_MS,
+    dryRun: options.dryRun ?? false,
+    source: options.source,
+  };
+}

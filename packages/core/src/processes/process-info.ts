@@ -1,0 +1,49 @@
+/** One process as a platform source sees it. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** Process group id. */
+  pgid: number;
+  /** Session id (macOS `ps` has no session column: 0 there). */
+  sid: number;
+  /** Real user id. Linux fills it only on demand (see `ProcessSource.readUid`): undefined until then. */
+  uid?: number;
+  /** Kernel process name: Linux `comm` (at most 15 characters), macOS `ucomm` (at most 16). */
+  name: string;
+  /**
+   * Argument vector. Exact on Linux (/proc/PID/cmdline); on macOS split from `ps -o args` on
+   * white space, so an argument that contains spaces comes back in pieces.
+   */
+  argv: string[];
+  /** State letter (R, S, D, T, Z, X, …). Z (zombie) and X (dead) count as dead. */
+  state: string;
+  /** Opaque start-time key: the same pid with the same key is the same process (pid reuse check). */
+  startKey: string;
+  /** Start time in ms since the epoch (Linux: within ~1 s, boot time has 1 s resolution; macOS: 1 s). */
+  startedAt: number;
+}
+
+/** Where process facts come from: /proc on Linux, `ps` on macOS. Tests inject their own. */
+export interface ProcessSource {
+  readonly platform: 'linux' | 'darwin';
+  /** The largest pid the system hands out: a pid file naming a larger one is corrupt. */
+  readonly pidMax: number;
+  /** Every process visible to us. */
+  list(): Promise<ProcessInfo[]>;
+  /** Re-reads the given pids; a pid that is gone is absent from the map. Used to poll liveness. */
+  probe(pids: readonly number[]): Promise<Map<number, ProcessInfo>>;
+  /** The real uid of a process, or undefined when it is gone. */
+  readUid(pid: number): Promise<number | undefined>;
+  /** The working directory of a process (to resolve a relative --socket-path), or undefined if unknown. */
+  readCwd(pid: number): Promise<string | undefined>;
+}
+
+/** Zombies and dead entries hold a pid but run nothing: for every check here they are gone. */
+export function isDead(info: ProcessInfo | undefined): boolean {
+  return info === undefined || info.state === 'Z' || info.state === 'X';
+}
+
+/** The command line as one string, for reports. */
+export function commandLine(info: Pick<ProcessInfo, 'argv' | 'name'>): string {
+  return info.argv.length > 0 ? info.argv.join(' ') : `[${info.name}]`;
+}
