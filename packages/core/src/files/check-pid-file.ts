@@ -1,0 +1,66 @@
+import type { FileReport } from '../report.js';
+import { matchDaemon } from '../processes/match.js';
+import { commandLine, isDead, type ProcessInfo } from '../processes/process-info.js';
+import { readPidFile } from './pid-file.js';
+import type { StaleFile } from './stale-files.js';
+
+export interface PidFileContext {
+  pidMax: number;
+  names: ReadonlySet<string>;
+  /** The process table at scan time. */
+  lookup: (pid: number) => ProcessInfo | undefined;
+  /** Pids this sweep stops. */
+  stopping: ReadonlySet<number>;
+  /** Why a matching process is left alone (kept or skipped), by pid. */
+  leftAlone: ReadonlyMap<number, string>;
+}
+
+/** Either the pid file should go (with why), or a report saying why it stays. */
+export type PidFileVerdict = { remove: StaleFile } | { keep: FileReport };
+
+// A process that started more than this after its pid file was written cannot be the one that wrote
+// it. The slack absorbs clock granularity: Linux knows boot time to the second, macOS `ps` start times too.
+const START_SLACK_MS = 1000;
+
+function time(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/**
+ * Step 3 of a sweep: what the pid file says and whether it is still true. A pid file is believed only
+ * when the pid it names is a matching daemon that started before the file was written; anything else
+ * (corrupt, dead pid, pid now used by another process) makes it stale.
+ */
+export function checkPidFile(path: string, context: PidFileContext): PidFileVerdict {
+  const state = readPidFile(path, context.pidMax);
+  const remove = (reason: string): PidFileVerdict => ({ remove: { path, reason } });
+  switch (state.kind) {
+    case 'absent':
+      return { keep: { path, action: 'absent', reason: 'not there' } };
+    case 'not-a-file':
+      // A symlink is removed as a link below; a directory or device is refused there.
+      return remove(`a ${state.type} where the pid file should be`);
+    case 'corrupt':
+      return remove(
+        `corrupt pid file (${JSON.stringify(state.content.slice(0, 40))}, expected a pid from 2 to ${context.pidMax})`,
+      );
+    case 'valid':
+      break;
+  }
+
+  const { pid, mtimeMs } = state;
+  const info = context.lookup(pid);
+  if (isDead(info)) return remove(`stale: names pid ${pid}, which is not running`);
+  const now = `\`${commandLine(info!).slice(0, 80)}\``;
+  if (!matchDaemon(info!, context.names)) {
+    return remove(`stale: names pid ${pid}, which is now ${now}, not a daemon (the pid was reused)`);
+  }
+  if (info!.startedAt > mtimeMs + START_SLACK_MS) {
+    return remove(
+      `stale: names pid ${pid}, now ${now} started ${time(info!.startedAt)}, after the pid file was written ${time(mtimeMs)} (the pid was reused)`,
+    );
+  }
+  if (context.stopping.has(pid)) return remove(`names daemon ${pid}, stopped by this sweep`);
+  const why = context.leftAlone.get(pid) ?? 'it is not a leftover';
+  return { keep: { path, action: 'skipped', reason: `names live daemon ${pid}, left alone because ${why}` } };
+}

@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+
+/** A pid file holds a few digits; anything bigger is not one (and is never read whole). */
+const MAX_PID_FILE_BYTES = 64;
+
+export type PidFileState =
+  | { kind: 'absent' }
+  /** Exists but is not a regular file (a directory, socket, symlink…): never followed or read. */
+  | { kind: 'not-a-file'; type: string; uid: number }
+  | { kind: 'corrupt'; content: string; uid: number }
+  | { kind: 'valid'; pid: number; mtimeMs: number; uid: number };
+
+/**
+ * Parses a pid strictly: decimal digits only, surrounding white space allowed, 1 < pid <= pidMax.
+ * `"12a"`, `"-5"`, `"0x10"`, `"1e3"`, `"12 13"` and `""` are all rejected.
+ */
+export function parsePid(text: string, pidMax: number): number | undefined {
+  const match = /^\s*([0-9]+)\s*$/.exec(text);
+  if (!match?.[1]) return undefined;
+  const pid = Number(match[1]);
+  return pid > 1 && pid <= pidMax ? pid : undefined;
+}
+
+function fileType(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'directory';
+  if (stat.isSymbolicLink()) return 'symlink';
+  if (stat.isSocket()) return 'socket';
+  if (stat.isFIFO()) return 'fifo';
+  if (stat.isBlockDevice() || stat.isCharacterDevice()) return 'device';
+  return 'file';
+}
+
+export { fileType };
+
+/** Reads a pid file without following links and without reading more than a pid's worth. */
+export function readPidFile(path: string, pidMax: number): PidFileState {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(path);
+  } catch {
+    return { kind: 'absent' };
+  }
+  if (!stat.isFile()) return { kind: 'not-a-file', type: fileType(stat), uid: stat.uid };
+  if (stat.size > MAX_PID_FILE_BYTES) {
+    return { kind: 'corrupt', content: `<${stat.size} bytes>`, uid: stat.uid };
+  }
+  let text: string;
+  try {
+    // O_NOFOLLOW: the file was a regular file at lstat; if it was swapped for a link since, fail.
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const buffer = Buffer.alloc(MAX_PID_FILE_BYTES + 1);
+      const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
+      text = buffer.toString('utf8', 0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return { kind: 'absent' };
+  }
+  const pid = parsePid(text, pidMax);
+  if (pid === undefined) return { kind: 'corrupt', content: text, uid: stat.uid };
+  return { kind: 'valid', pid, mtimeMs: stat.mtimeMs, uid: stat.uid };
+}

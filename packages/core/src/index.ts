@@ -1,0 +1,16 @@
+export { sweep } from './sweep.js';
+export {
+  resolveSweepOptions,
+  validateSweepOptions,
+  DEFAULT_NAMES,
+  DEFAULT_FILES,
+  DEFAULT_PID_FILE,
+  DEFAULT_GRACE_MS,
+  DEFAULT_KILL_WAIT_MS,
+  type SweepOptions,
+  type ResolvedSweepOptions,
+} from './options.js';
+export { defaultStateDir, APP_DIR_NAME } from './state-dir.js';
+export { ReaperError, isUsageError, type ReaperErrorCode } from './errors.js';
+export type { SweepReport, ProcessReport, FileReport, ProcessAction, FileAction } from './report.js';
+export type { ProcessInfo, ProcessSource } from './processes/process-info.js';

@@ -1,0 +1,35 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
+
+/** Still the process we saw: alive, not a zombie, and not a new process that reused the pid. */
+export function isSameLiveProcess(seen: ProcessInfo, now: ProcessInfo | undefined): boolean {
+  return !isDead(now) && now!.startKey === seen.startKey;
+}
+
+/** Which of `processes` still run, by one probe. */
+export async function stillRunning(processes: readonly ProcessInfo[], source: ProcessSource): Promise<ProcessInfo[]> {
+  if (processes.length === 0) return [];
+  const now = await source.probe(processes.map((p) => p.pid));
+  return processes.filter((p) => isSameLiveProcess(p, now.get(p.pid)));
+}
+
+/**
+ * Polls until every process has exited or `timeoutMs` passed; resolves to those still running.
+ * No pid can be waited on for an event here (they are not our children), so it polls, starting at
+ * 1 ms and doubling to 20 ms: a process that exits at once is noticed at once, a slow one costs little.
+ */
+export async function waitForExit(
+  processes: readonly ProcessInfo[],
+  source: ProcessSource,
+  timeoutMs: number,
+): Promise<ProcessInfo[]> {
+  const deadline = performance.now() + timeoutMs;
+  let running = await stillRunning(processes, source);
+  for (let interval = 1; running.length > 0; interval = Math.min(interval * 2, 20)) {
+    const left = deadline - performance.now();
+    if (left <= 0) break;
+    await delay(Math.min(interval, left));
+    running = await stillRunning(running, source);
+  }
+  return running;
+}

@@ -1,0 +1,100 @@
+import { matchDaemon, type DaemonMatch } from './match.js';
+import { commandLine, isDead, type ProcessInfo, type ProcessSource } from './process-info.js';
+import type { ProcessTree } from './process-tree.js';
+import type { ProtectedSet } from './protected-set.js';
+
+/**
+ * Processes that adopt orphans: pid 1 under another name, or a subreaper (PR_SET_CHILD_SUBREAPER)
+ * such as `systemd --user` or a container init. A child of one of these has lost its real parent.
+ */
+const ORPHAN_ADOPTERS = new Set(['systemd', 'init', 'launchd', 'tini', 'dumb-init', 'docker-init', 'catatonit', 's6-svscan', 'runit']);
+
+export interface Leftover {
+  info: ProcessInfo;
+  match: DaemonMatch;
+  reason: string;
+}
+
+export interface LeftAlone {
+  info: ProcessInfo;
+  action: 'kept' | 'skipped';
+  reason: string;
+}
+
+export interface Discovery {
+  leftovers: Leftover[];
+  leftAlone: LeftAlone[];
+}
+
+/** Why a non-`daemon` invocation counts as orphaned, or undefined while its parent lives. */
+function orphanReason(info: ProcessInfo, tree: ProcessTree): string | undefined {
+  if (info.ppid <= 1) return 'its parent is gone (it was adopted by init)';
+  const parent = tree.get(info.ppid);
+  if (!parent || isDead(parent)) return `its parent ${info.ppid} is gone`;
+  if (ORPHAN_ADOPTERS.has(parent.name)) return `its parent is gone (it was adopted by ${parent.name}, pid ${parent.pid})`;
+  return undefined;
+}
+
+/** The real uid, read on demand where the listing did not include it (Linux). */
+export async function uidOf(info: ProcessInfo, source: ProcessSource): Promise<number | undefined> {
+  return info.uid ?? (await source.readUid(info.pid));
+}
+
+export function otherUserReason(uid: number, ownUid: number): string {
+  return `it belongs to uid ${uid}, not to this user (uid ${ownUid}); run mcp-reaper as that user to sweep it`;
+}
+
+/**
+ * Step 1 and 2 of a sweep: which running processes are the named daemons, and of those which are
+ * leftovers to stop, which are kept on purpose (a `serve` its client still owns) and which are
+ * skipped for safety (ourselves, our ancestors, our group, pid 1, another user's).
+ */
+export async function findLeftovers(
+  tree: ProcessTree,
+  names: ReadonlySet<string>,
+  guard: ProtectedSet,
+  ownUid: number,
+  source: ProcessSource,
+): Promise<Discovery> {
+  const discovery: Discovery = { leftovers: [], leftAlone: [] };
+  for (const info of tree.byPid.values()) {
+    const match = matchDaemon(info, names);
+    // A zombie has already exited: there is nothing left to stop.
+    if (!match || isDead(info)) continue;
+
+    // First whether it is a leftover at all: one that is not is kept, whoever's and wherever it is.
+    const invocation = match.subcommand ?? '(no subcommand)';
+    let reason: string;
+    if (match.subcommand === 'daemon') {
+      reason = `leftover \`${match.name} daemon\``;
+    } else {
+      const orphaned = orphanReason(info, tree);
+      if (!orphaned) {
+        const parent = tree.get(info.ppid);
+        const parentText = parent ? `${parent.pid} (${commandLine(parent).slice(0, 60)})` : String(info.ppid);
+        discovery.leftAlone.push({
+          info,
+          action: 'kept',
+          reason: `\`${invocation}\` owned by a live parent ${parentText}; only \`daemon\` invocations and orphans are leftovers`,
+        });
+        continue;
+      }
+      reason = `orphaned \`${match.name} ${invocation}\`: ${orphaned}`;
+    }
+
+    // Then whether it is safe to stop.
+    const protectedReason = guard.reasonFor(info.pid, info.pgid);
+    if (protectedReason) {
+      discovery.leftAlone.push({ info, action: 'skipped', reason: protectedReason });
+      continue;
+    }
+    const uid = await uidOf(info, source);
+    if (uid === undefined) continue; // exited since the listing
+    if (uid !== ownUid) {
+      discovery.leftAlone.push({ info, action: 'skipped', reason: otherUserReason(uid, ownUid) });
+      continue;
+    }
+    discovery.leftovers.push({ info, match, reason });
+  }
+  return discovery;
+}

@@ -1,0 +1,142 @@
+import fs from 'node:fs';
+import { debuglog } from 'node:util';
+import { ReaperError } from '../errors.js';
+import type { ProcessInfo, ProcessSource } from './process-info.js';
+
+const debug = debuglog('mcp-reaper');
+
+// One buffer reused for every read: fs.readFileSync on /proc files costs ~4x open+read+close into a
+// reused buffer (46 ms vs 10 ms over 565 processes here), and a sweep reads two files per process.
+const buffer = Buffer.allocUnsafe(128 * 1024);
+
+/** Reads a /proc file into the shared buffer; undefined when it is gone (the process exited). */
+function readProc(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    let length = 0;
+    // /proc files are produced a page at a time: read until EOF or the buffer is full (a longer
+    // command line is cut; the executable and its first arguments come first, which is all we match).
+    for (;;) {
+      const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === buffer.length) break;
+    }
+    return buffer.toString('utf8', 0, length);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// USER_HZ is 100 on every Linux architecture Node supports; /proc reports start times in these ticks.
+const TICKS_PER_SECOND = 100;
+
+function readBootTimeMs(): number {
+  const stat = readProc('/proc/stat');
+  const match = stat && /^btime (\d+)$/m.exec(stat);
+  if (!match?.[1]) throw new ReaperError('EPROCESSLIST', 'Cannot read the boot time from /proc/stat: is /proc mounted?');
+  return Number(match[1]) * 1000;
+}
+
+function readPidMax(): number {
+  const text = readProc('/proc/sys/kernel/pid_max');
+  const value = text ? Number(text.trim()) : NaN;
+  // 2^22 is the kernel's hard ceiling (PID_MAX_LIMIT on 64-bit).
+  return Number.isInteger(value) && value > 1 ? value : 4_194_304;
+}
+
+/** Parses /proc/PID/stat. The name sits in parentheses and may itself contain spaces and ')'. */
+function parseStat(pid: number, stat: string, bootMs: number): Omit<ProcessInfo, 'argv'> | undefined {
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const fields = stat.slice(close + 2).split(' ');
+  // Field numbers from proc(5), counted from `state` (field 3) at index 0.
+  const state = fields[0];
+  const ppid = Number(fields[1]);
+  const pgid = Number(fields[2]);
+  const sid = Number(fields[3]);
+  const startTicks = fields[19];
+  if (!state || !startTicks || !Number.isInteger(ppid)) return undefined;
+  return {
+    pid,
+    ppid,
+    pgid,
+    sid,
+    name: stat.slice(open + 1, close),
+    state,
+    startKey: startTicks,
+    startedAt: bootMs + (Number(startTicks) * 1000) / TICKS_PER_SECOND,
+  };
+}
+
+function parseCmdline(text: string | undefined): string[] {
+  if (!text) return [];
+  const argv = text.split('\0');
+  // The kernel ends every argument with NUL, so the split leaves one empty string at the end.
+  if (argv[argv.length - 1] === '') argv.pop();
+  return argv;
+}
+
+/** Reads one process; undefined when it is gone. */
+function readProcess(pid: number, bootMs: number): ProcessInfo | undefined {
+  const stat = readProc(`/proc/${pid}/stat`);
+  const base = stat && parseStat(pid, stat, bootMs);
+  if (!base) return undefined;
+  return { ...base, argv: parseCmdline(readProc(`/proc/${pid}/cmdline`)) };
+}
+
+/** Process facts from /proc: no child processes, two small reads per process. */
+export function createLinuxSource(): ProcessSource {
+  if (!fs.existsSync('/proc/self/stat')) {
+    throw new ReaperError('EPROCESSLIST', 'Cannot list processes: /proc is not mounted. mcp-reaper needs /proc on Linux.');
+  }
+  const bootMs = readBootTimeMs();
+  return {
+    platform: 'linux',
+    pidMax: readPidMax(),
+
+    async list() {
+      const processes: ProcessInfo[] = [];
+      for (const entry of fs.readdirSync('/proc')) {
+        const pid = Number(entry);
+        if (!Number.isInteger(pid)) continue;
+        const info = readProcess(pid, bootMs);
+        if (info) processes.push(info);
+      }
+      debug('listed %d processes from /proc', processes.length);
+      return processes;
+    },
+
+    async probe(pids) {
+      const found = new Map<number, ProcessInfo>();
+      for (const pid of pids) {
+        const info = readProcess(pid, bootMs);
+        if (info) found.set(pid, info);
+      }
+      return found;
+    },
+
+    async readUid(pid) {
+      // The real uid (first of four on the Uid: line) is the owner whose processes we may sweep.
+      const status = readProc(`/proc/${pid}/status`);
+      const match = status && /^Uid:\s+(\d+)/m.exec(status);
+      return match?.[1] === undefined ? undefined : Number(match[1]);
+    },
+
+    async readCwd(pid) {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import path from 'node:path';
+import { debuglog } from 'node:util';
+import { checkPidFile } from './files/check-pid-file.js';
+import { holdsSocket, listeningInodes } from './files/socket-listener.js';
+import { removeStale, type RemoveContext, type StaleFile } from './files/stale-files.js';
+import { planKills } from './kill/kill-plan.js';
+import { terminate } from './kill/terminate.js';
+import { resolveSweepOptions, type SweepOptions } from './options.js';
+import { findLeftovers, type Leftover } from './processes/find-leftovers.js';
+import { commandLine, type ProcessSource } from './processes/process-info.js';
+import { defaultProcessSource } from './processes/process-source.js';
+import { ProcessTree } from './processes/process-tree.js';
+import { protectedSet } from './processes/protected-set.js';
+import { isClean, type FileReport, type ProcessReport, type SweepReport } from './report.js';
+
+const debug = debuglog('mcp-reaper');
+
+/** The sockets the leftover daemons were started with, resolved now: their cwd is gone once they are. */
+async function daemonSockets(leftovers: readonly Leftover[], source: ProcessSource): Promise<StaleFile[]> {
+  const sockets: StaleFile[] = [];
+  for (const { info, match } of leftovers) {
+    if (!match.socketPath) continue;
+    const cwd = path.isAbsolute(match.socketPath) ? '/' : await source.readCwd(info.pid);
+    if (cwd === undefined) {
+      debug('cannot resolve relative --socket-path %s of %d: cwd unknown', match.socketPath, info.pid);
+      continue;
+    }
+    sockets.push({
+      path: path.resolve(cwd, match.socketPath),
+      reason: `--socket-path of daemon ${info.pid}`,
+      socketOnly: true,
+    });
+  }
+  return sockets;
+}
+
+/**
+ * Finds the leftover daemons, stops them (SIGTERM, grace, SIGKILL, verified) with their descendants,
+ * and removes their stale socket and pid files. Never touches pid 1, itself, its ancestors, its own
+ * process group or another user's processes and files. Resolves to a report of everything it did or,
+ * with `dryRun`, would do.
+ */
+export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
+  const startedAt = performance.now();
+  const opts = resolveSweepOptions(options);
+  const source = opts.source ?? defaultProcessSource();
+  const ownUid = process.getuid!();
+  const names = new Set(opts.names);
+
+  const tree = new ProcessTree(await source.list());
+  const guard = protectedSet(tree);
+  const { leftovers, leftAlone } = await findLeftovers(tree, names, guard, ownUid, source);
+  const plan = await planKills(leftovers, tree, guard, ownUid, source);
+  const stopping = new Set(plan.targets.map((t) => t.pid));
+  const sockets = await daemonSockets(leftovers, source);
+
+  // Read the pid file before anything is stopped, so the report says what it named.
+  const pidFileName = opts.files.includes(opts.pidFile) ? opts.pidFile : undefined;
+  const pidVerdict =
+    pidFileName === undefined
+      ? undefined
+      : checkPidFile(path.join(opts.dir, pidFileName), {
+          pidMax: source.pidMax,
+          names,
+          lookup: (pid) => tree.get(pid),
+          stopping,
+          leftAlone: new Map(leftAlone.map((l) => [l.info.pid, l.reason])),
+        });
+
+  const reasons = new Map<number, string>(leftovers.map((l) => [l.info.pid, l.reason]));
+  const describe = (pid: number, fallback: string) =>
+    reasons.get(pid) ?? (plan.parentDaemon.has(pid) ? `descendant of daemon ${plan.parentDaemon.get(pid)}` : fallback);
+
+  const processes: ProcessReport[] = [];
+  if (opts.dryRun) {
+    for (const info of plan.targets) {
+      processes.push({ pid: info.pid, command: commandLine(info), action: 'would-kill', reason: describe(info.pid, '') });
+    }
+  } else {
+    const outcomes = await terminate(plan.targets, {
+      source,
+      graceMs: opts.graceMs,
+      killWaitMs: opts.killWaitMs,
+      groups: plan.groups,
+      findLate: async () => {
+        // Whatever joined a daemon's group or tree after the scan is stopped with it.
+        const later = new ProcessTree(await source.list());
+        const late = await planKills(leftovers, later, guard, ownUid, source);
+        return late.targets.filter((t) => !stopping.has(t.pid));
+      },
+    });
+    for (const outcome of outcomes) {
+      const { info } = outcome;
+      processes.push({
+        pid: info.pid,
+        command: commandLine(info),
+        action: outcome.action,
+        ...(outcome.signal && { signal: outcome.signal }),
+        reason: `${describe(info.pid, 'joined a daemon group during the sweep')}: ${outcome.reason}`,
+      });
+    }
+  }
+  for (const { info, action, reason } of [...leftAlone, ...plan.leftAlone]) {
+    processes.push({ pid: info.pid, command: commandLine(info), action, reason });
+  }
+  for (const report of processes) {
+    const daemon = plan.parentDaemon.get(report.pid);
+    if (daemon !== undefined) report.parentDaemon = daemon;
+  }
+
+  const candidates: StaleFile[] = [];
+  const files: FileReport[] = [];
+  for (const name of opts.files) {
+    const filePath = path.join(opts.dir, name);
+    if (name === pidFileName && pidVerdict) {
+      if ('keep' in pidVerdict) files.push(pidVerdict.keep);
+      else candidates.push(pidVerdict.remove);
+    } else {
+      candidates.push({ path: filePath, reason: name.endsWith('.sock') ? 'stale socket' : 'stale state file' });
+    }
+  }
+  const seen = new Set(candidates.map((c) => c.path));
+  candidates.push(...sockets.filter((s) => !seen.has(s.path) && seen.add(s.path)));
+
+  const context: RemoveContext = {
+    dryRun: opts.dryRun,
+    ownUid,
+    listenerWillStop: (socketPath) => {
+      const inodes = listeningInodes(socketPath);
+      return inodes && [...stopping].some((pid) => holdsSocket(pid, inodes));
+    },
+  };
+  for (const candidate of candidates) files.push(await removeStale(candidate, context));
+
+  return {
+    ok: isClean(processes, files),
+    dryRun: opts.dryRun,
+    durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+    processes,
+    files,
+  };
+}
