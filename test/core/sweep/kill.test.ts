@@ -63,6 +63,17 @@ describe('stopping', () => {
     expect(isAlive(daemon.pid)).toBe(false);
   });
 
+  it('waits for every thread of a killed daemon, so its socket is free when files are checked', async () => {
+    // Regression: a SIGKILLed node process shows Z while its other threads still hold the socket.
+    for (let round = 0; round < 5; round++) {
+      const daemon = await sb.start({ env: { FAKE_MCP_IGNORE_TERM: '1' } });
+      const report = await sweepOf({ graceMs: 0 });
+      expect(report.processes).toEqual([expect.objectContaining({ pid: daemon.pid, action: 'killed' })]);
+      expect(report.files.find((f) => f.path === sb.socketPath)).toMatchObject({ action: 'removed' });
+      expect(report.ok).toBe(true);
+    }
+  });
+
   it('does not wait out the grace period when the daemon exits at once', async () => {
     const daemon = await sb.start();
     // With a grace period longer than the test timeout, only polling for the exit can pass.

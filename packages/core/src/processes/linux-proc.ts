@@ -63,6 +63,7 @@ function parseStat(pid: number, stat: string, bootMs: number): Omit<ProcessInfo,
   const ppid = Number(fields[1]);
   const pgid = Number(fields[2]);
   const sid = Number(fields[3]);
+  const threads = Number(fields[17]);
   const startTicks = fields[19];
   if (!state || !startTicks || !Number.isInteger(ppid)) return undefined;
   return {
@@ -72,6 +73,7 @@ function parseStat(pid: number, stat: string, bootMs: number): Omit<ProcessInfo,
     sid,
     name: stat.slice(open + 1, close),
     state,
+    threads,
     startKey: startTicks,
     startedAt: bootMs + (Number(startTicks) * 1000) / TICKS_PER_SECOND,
   };
