@@ -9,6 +9,7 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: 'node20',
+    silent: true, // errors still print; `pnpm demo` and `pnpm test` should not open with build chatter
   },
   {
     // The CLI is only ever run by node directly: ESM is enough.
@@ -16,5 +17,6 @@ export default defineConfig([
     format: ['esm'],
     sourcemap: true,
     target: 'node20',
+    silent: true,
   },
 ]);

@@ -100,7 +100,12 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
       });
     }
   }
+  const reported = new Set(processes.map((p) => p.pid));
   for (const { info, action, reason } of [...leftAlone, ...plan.leftAlone]) {
+    // A match that descends from a stopped daemon (a helper of the same binary) was stopped with it;
+    // one left alone both as a match and as a descendant is reported once.
+    if (stopping.has(info.pid) || reported.has(info.pid)) continue;
+    reported.add(info.pid);
     processes.push({ pid: info.pid, command: commandLine(info), action, reason });
   }
   for (const report of processes) {

@@ -49,6 +49,20 @@ describe('finding leftovers', () => {
     }
   });
 
+  it('stops helpers of the same binary with their daemon, reporting each process once', async () => {
+    const daemon = await sb.start({ env: { FAKE_MCP_CHILDREN: '2', FAKE_MCP_CHILD_SAME_BINARY: '1' } });
+    const report = await sweepOf(sb);
+    expect(report.ok).toBe(true);
+    expect(report.processes.map((p) => p.pid).sort()).toEqual([daemon.pid, ...daemon.children].sort());
+    for (const child of daemon.children) {
+      expect(report.processes.find((p) => p.pid === child)).toMatchObject({
+        action: 'terminated',
+        parentDaemon: daemon.pid,
+        command: expect.stringMatching(/ worker$/),
+      });
+    }
+  });
+
   it('matches a daemon run as `node <script> daemon` through argv[1]', async () => {
     const viaNode = sb.spawnRaw([sb.bin, 'daemon', '--foreground'], {}, {
       command: process.execPath,

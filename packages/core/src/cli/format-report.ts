@@ -101,16 +101,24 @@ function count<T extends { action: string }>(items: readonly T[], action: T['act
   return items.filter((i) => i.action === action).length;
 }
 
-/** e.g. `2 daemons stopped (1 needed SIGKILL), 2 files removed, 1 kept, in 523 ms`. */
+/** `2 daemons`, or `2 daemons with 3 child processes`: children are counted apart from daemons. */
+function stoppedText(stopped: readonly SweepReport['processes'][number][]): string | undefined {
+  if (stopped.length === 0) return undefined;
+  const children = stopped.filter((p) => p.parentDaemon !== undefined).length;
+  const daemons = plural(stopped.length - children, 'daemon');
+  return children === 0 ? daemons : `${daemons} with ${plural(children, 'child process', 'child processes')}`;
+}
+
+/** e.g. `2 daemons with 1 child process stopped (1 needed SIGKILL), 2 files removed, 1 kept, in 523 ms`. */
 export function summaryLine(report: SweepReport, scanned?: FormatOptions['scanned']): string {
   const { processes: ps, files: fs } = report;
   const ms = `${Math.round(report.durationMs)} ms`;
   const parts: string[] = [];
-  const stopped = count(ps, 'terminated') + count(ps, 'killed');
   const killed = count(ps, 'killed');
-  if (stopped > 0) parts.push(`${plural(stopped, 'daemon')} stopped${killed > 0 ? ` (${killed} needed SIGKILL)` : ''}`);
-  const wouldKill = count(ps, 'would-kill');
-  if (wouldKill > 0) parts.push(`${plural(wouldKill, 'daemon')} would be stopped`);
+  const stopped = stoppedText(ps.filter((p) => p.action === 'terminated' || p.action === 'killed'));
+  if (stopped) parts.push(`${stopped} stopped${killed > 0 ? ` (${killed} needed SIGKILL)` : ''}`);
+  const wouldStop = stoppedText(ps.filter((p) => p.action === 'would-kill'));
+  if (wouldStop) parts.push(`${wouldStop} would be stopped`);
   const removed = count(fs, 'removed');
   if (removed > 0) parts.push(`${plural(removed, 'file')} removed`);
   const wouldRemove = count(fs, 'would-remove');
