@@ -7,13 +7,25 @@ import { planKills } from './kill/kill-plan.js';
 import { terminate } from './kill/terminate.js';
 import { resolveSweepOptions, type SweepOptions } from './options.js';
 import { findLeftovers, type Leftover } from './processes/find-leftovers.js';
-import { commandLine, type ProcessSource } from './processes/process-info.js';
+import { mayMatch } from './processes/match.js';
+import { commandLine, type ProcessInfo, type ProcessSource } from './processes/process-info.js';
 import { defaultProcessSource } from './processes/process-source.js';
 import { ProcessTree } from './processes/process-tree.js';
 import { protectedSet } from './processes/protected-set.js';
 import { isClean, type FileReport, type ProcessReport, type SweepReport } from './report.js';
 
 const debug = debuglog('mcp-reaper');
+
+/** Command lines of these processes, re-read in full where they are still the same processes. */
+async function commandLines(processes: readonly ProcessInfo[], source: ProcessSource): Promise<Map<number, string>> {
+  const now = processes.length === 0 ? new Map<number, ProcessInfo>() : await source.probe(processes.map((p) => p.pid));
+  const lines = new Map<number, string>();
+  for (const info of processes) {
+    const current = now.get(info.pid);
+    lines.set(info.pid, commandLine(current?.startKey === info.startKey && current.argv.length > 0 ? current : info));
+  }
+  return lines;
+}
 
 /** The sockets the leftover daemons were started with, resolved now: their cwd is gone once they are. */
 async function daemonSockets(leftovers: readonly Leftover[], source: ProcessSource): Promise<StaleFile[]> {
@@ -47,22 +59,28 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const ownUid = process.getuid!();
   const names = new Set(opts.names);
 
-  const tree = new ProcessTree(await source.list());
+  // Command lines are read only where the kernel name can match (see mayMatch): a scan of 500
+  // processes then costs about half as much.
+  const tree = new ProcessTree(await source.list((kernelName) => mayMatch(kernelName, names)));
   const guard = protectedSet(tree);
   const { leftovers, leftAlone } = await findLeftovers(tree, names, guard, ownUid, source);
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
   const sockets = await daemonSockets(leftovers, source);
 
+  // Full command lines for the report, read before anything is stopped (the scan skipped most).
+  const commands = await commandLines([...plan.targets, ...plan.leftAlone.map((l) => l.info)], source);
+  const commandOf = (info: ProcessInfo) => commands.get(info.pid) ?? commandLine(info);
+
   // Read the pid file before anything is stopped, so the report says what it named.
   const pidFileName = opts.files.includes(opts.pidFile) ? opts.pidFile : undefined;
   const pidVerdict =
     pidFileName === undefined
       ? undefined
-      : checkPidFile(path.join(opts.dir, pidFileName), {
+      : await checkPidFile(path.join(opts.dir, pidFileName), {
           pidMax: source.pidMax,
           names,
-          lookup: (pid) => tree.get(pid),
+          lookup: async (pid) => (tree.get(pid) ? (await source.probe([pid])).get(pid) : undefined),
           stopping,
           leftAlone: new Map(leftAlone.map((l) => [l.info.pid, l.reason])),
         });
@@ -74,7 +92,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const processes: ProcessReport[] = [];
   if (opts.dryRun) {
     for (const info of plan.targets) {
-      processes.push({ pid: info.pid, command: commandLine(info), action: 'would-kill', reason: describe(info.pid, '') });
+      processes.push({ pid: info.pid, command: commandOf(info), action: 'would-kill', reason: describe(info.pid, '') });
     }
   } else {
     const outcomes = await terminate(plan.targets, {
@@ -93,7 +111,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
       const { info } = outcome;
       processes.push({
         pid: info.pid,
-        command: commandLine(info),
+        command: commandOf(info),
         action: outcome.action,
         ...(outcome.signal && { signal: outcome.signal }),
         reason: `${describe(info.pid, 'joined a daemon group during the sweep')}: ${outcome.reason}`,
@@ -106,7 +124,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
     // one left alone both as a match and as a descendant is reported once.
     if (stopping.has(info.pid) || reported.has(info.pid)) continue;
     reported.add(info.pid);
-    processes.push({ pid: info.pid, command: commandLine(info), action, reason });
+    processes.push({ pid: info.pid, command: commandOf(info), action, reason });
   }
   for (const report of processes) {
     const daemon = plan.parentDaemon.get(report.pid);

@@ -7,8 +7,8 @@ import type { StaleFile } from './stale-files.js';
 export interface PidFileContext {
   pidMax: number;
   names: ReadonlySet<string>;
-  /** The process table at scan time. */
-  lookup: (pid: number) => ProcessInfo | undefined;
+  /** The process with this pid, command line included, or undefined when there is none. */
+  lookup: (pid: number) => Promise<ProcessInfo | undefined>;
   /** Pids this sweep stops. */
   stopping: ReadonlySet<number>;
   /** Why a matching process is left alone (kept or skipped), by pid. */
@@ -31,7 +31,7 @@ function time(ms: number): string {
  * when the pid it names is a matching daemon that started before the file was written; anything else
  * (corrupt, dead pid, pid now used by another process) makes it stale.
  */
-export function checkPidFile(path: string, context: PidFileContext): PidFileVerdict {
+export async function checkPidFile(path: string, context: PidFileContext): Promise<PidFileVerdict> {
   const state = readPidFile(path, context.pidMax);
   const remove = (reason: string): PidFileVerdict => ({ remove: { path, reason } });
   switch (state.kind) {
@@ -49,7 +49,7 @@ export function checkPidFile(path: string, context: PidFileContext): PidFileVerd
   }
 
   const { pid, mtimeMs } = state;
-  const info = context.lookup(pid);
+  const info = await context.lookup(pid);
   if (isDead(info)) return remove(`stale: names pid ${pid}, which is not running`);
   const now = `\`${commandLine(info!).slice(0, 80)}\``;
   if (!matchDaemon(info!, context.names)) {

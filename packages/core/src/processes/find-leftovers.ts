@@ -70,7 +70,8 @@ export async function findLeftovers(
     } else {
       const orphaned = orphanReason(info, tree);
       if (!orphaned) {
-        const parent = tree.get(info.ppid);
+        // The scan skipped most command lines: read the parent's for the report.
+        const parent = (await source.probe([info.ppid])).get(info.ppid) ?? tree.get(info.ppid);
         const parentText = parent ? `${parent.pid} (${commandLine(parent).slice(0, 60)})` : String(info.ppid);
         discovery.leftAlone.push({
           info,

@@ -14,6 +14,21 @@ const INTERPRETER = /^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|ruby|perl|
  */
 const MAX_UNTRUNCATED_NAME = 14;
 
+/**
+ * Whether a process with this kernel name can be one of the daemons at all, before its command line
+ * is read. The kernel name is always the basename of the file that was executed (for a script, the
+ * script), cut to 15 characters: so a daemon's kernel name is its name, a prefix of a long name, or
+ * an interpreter's. Reading /proc/PID/cmdline only for these halves the cost of a scan (see
+ * docs/decisions.md); what it gives up is `exec -a mcp-server-pm other-binary`, which is not the
+ * daemon's executable.
+ */
+export function mayMatch(kernelName: string, names: ReadonlySet<string>): boolean {
+  if (names.has(kernelName) || INTERPRETER.test(kernelName)) return true;
+  if (kernelName.length <= MAX_UNTRUNCATED_NAME) return false;
+  for (const name of names) if (name.startsWith(kernelName)) return true;
+  return false;
+}
+
 export interface DaemonMatch {
   /** The configured name that matched. */
   name: string;
@@ -45,6 +60,7 @@ function findSocketPath(args: readonly string[]): string | undefined {
  * `bash -c "… mcp-server-pm …"`), nor one with a longer name (`mcp-server-pm-helper`).
  */
 export function matchDaemon(info: Pick<ProcessInfo, 'name' | 'argv'>, names: ReadonlySet<string>): DaemonMatch | undefined {
+  if (!mayMatch(info.name, names)) return undefined;
   const { argv } = info;
   const argv0 = basename(argv[0]);
   const argv1 = basename(argv[1]);

@@ -12,7 +12,8 @@ export interface ProcessInfo {
   name: string;
   /**
    * Argument vector. Exact on Linux (/proc/PID/cmdline); on macOS split from `ps -o args` on
-   * white space, so an argument that contains spaces comes back in pieces.
+   * white space, so an argument that contains spaces comes back in pieces. Empty for a kernel
+   * thread, a zombie, and in a `list()` for a process its `wantsArgv` filter passed over.
    */
   argv: string[];
   /** State letter (R, S, D, T, Z, X, …). Z (zombie) and X (dead) count as dead (see `isDead`). */
@@ -30,9 +31,12 @@ export interface ProcessSource {
   readonly platform: 'linux' | 'darwin';
   /** The largest pid the system hands out: a pid file naming a larger one is corrupt. */
   readonly pidMax: number;
-  /** Every process visible to us. */
-  list(): Promise<ProcessInfo[]>;
-  /** Re-reads the given pids; a pid that is gone is absent from the map. Used to poll liveness. */
+  /**
+   * Every process visible to us. `wantsArgv(kernelName)` lets a source skip reading the command line
+   * of processes that cannot matter (their `argv` is then empty); without it every argv is read.
+   */
+  list(wantsArgv?: (kernelName: string) => boolean): Promise<ProcessInfo[]>;
+  /** Re-reads the given pids, command lines included; a pid that is gone is absent from the map. */
   probe(pids: readonly number[]): Promise<Map<number, ProcessInfo>>;
   /** The real uid of a process, or undefined when it is gone. */
   readUid(pid: number): Promise<number | undefined>;

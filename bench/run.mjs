@@ -1,0 +1,62 @@
+// Runs every benchmark in one process, prints a table and the summary lines, and writes
+// bench/results.json (the reference run, with machine info). Reports only: timings are never
+// asserted, a missed target is printed, not failed. Exits non-zero only if a bench could not run.
+//
+//   pnpm bench              (builds first)
+//   node bench/run.mjs      (uses the existing packages/core/dist)
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { fmtMs, machineInfo } from './lib.mjs';
+import * as listing from './listing.mjs';
+import * as killCooperative from './kill-cooperative.mjs';
+import * as killStubborn from './kill-stubborn.mjs';
+import * as descendants from './descendants.mjs';
+
+const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
+const benches = { listing, killCooperative, killStubborn, descendants };
+
+const machine = machineInfo();
+console.log(`node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), load ${machine.loadavg.join(' ')}, ${machine.processes} processes\n`);
+
+const results = {};
+const failures = [];
+for (const [name, bench] of Object.entries(benches)) {
+  try {
+    results[name] = await bench.run({ log: (line) => console.log(line) });
+  } catch (error) {
+    failures.push(name);
+    results[name] = { error: String(error?.stack ?? error) };
+    console.error(`${name} failed: ${error?.stack ?? error}`);
+  }
+}
+
+const row = (bench, a, b, ratio, target, met) => ({ bench, a, b, ratio, target, met });
+const ms = (s) => (s ? `${fmtMs(s.median)} / ${fmtMs(s.p90)}` : '-');
+const r = results;
+const rows = [
+  row('listing (~500 procs)', `sweep dry-run ${ms(r.listing?.sweepDryRun)}`, `find-process ${ms(r.listing?.findProcess)}`, r.listing?.ratio, '≤ 0.25x', r.listing?.met),
+  row('/proc read x2/proc', `reused buffer ${ms(r.listing?.reusedBuffer)}`, `readFileSync ${ms(r.listing?.readFileSync)}`, r.listing && Math.round((r.listing.reusedBuffer.median / r.listing.readFileSync.median) * 100) / 100, '-', undefined),
+  row('ps spawn+parse', `ps -eo … ${ms(r.listing?.psSpawnParse)}`, '', undefined, '-', undefined),
+  row('kill 50 cooperative', `sweep ${ms(r.killCooperative?.sweep)}`, `pkill -9 -x ${ms(r.killCooperative?.pkill)}`, r.killCooperative?.ratio, '≤ 3x', r.killCooperative?.met),
+  row('kill 10 stubborn', `sweep grace 500 ${ms(r.killStubborn?.sweep)}`, '', undefined, '< 650 ms', r.killStubborn?.met),
+  row('descendants (1+5)', `sweep dry-run ${ms(r.descendants?.sweepDryRun)}`, `tree-kill cb ${ms(r.descendants?.treeKillCallback)}`, r.descendants?.ratioDryVsTreeKill, '-', undefined),
+  row('descendants verified', `sweep ${ms(r.descendants?.sweepVerified)}`, `tree-kill+poll ${ms(r.descendants?.treeKillUntilGone)}`, r.descendants?.ratioVerifiedVsTreeKillUntilGone, '-', undefined),
+];
+const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
+const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];
+const cells = [Object.values(header), ...rows.map(cell)];
+const widths = cells[0].map((_, i) => Math.max(...cells.map((c) => String(c[i]).length)));
+console.log('');
+for (const [i, c] of cells.entries()) {
+  console.log(c.map((v, k) => String(v).padEnd(widths[k])).join('  ').trimEnd());
+  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+}
+console.log('');
+for (const result of Object.values(results)) for (const line of result.summary ?? []) console.log(line);
+
+fs.writeFileSync(RESULTS, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+console.log(`\nwrote ${RESULTS}`);
+if (failures.length > 0) {
+  console.error(`could not run: ${failures.join(', ')}`);
+  process.exitCode = 1;
+}
