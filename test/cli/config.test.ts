@@ -1,10 +1,10 @@
 // `mcp-reaper config --json`: where options come from. Nothing here sweeps, so no process is ever touched.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../packages/core/src/cli/main.js';
+import { uniqueFakeName } from '../helpers/fake-daemon.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const temps: string[] = [];
 function tempDir(): string {
@@ -23,17 +23,7 @@ function write(file: string, content: unknown): string {
   return file;
 }
 
-async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    cwd,
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 interface ConfigJson {
   configFile: string | null;
@@ -56,7 +46,7 @@ function expectUsageError(result: { code: number; stdout: string; stderr: string
   expect(result.stderr).not.toMatch(/^\s+at /m);
 }
 
-const unique = () => `mcpt-${randomBytes(3).toString('hex')}`;
+const unique = uniqueFakeName;
 
 describe('mcp-reaper config', () => {
   it('shows the defaults when nothing is set', async () => {

@@ -1,12 +1,12 @@
 // main() in-process: real sweeps against a temp dir and a unique fake daemon name, never the real one.
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../packages/core/src/cli/main.js';
+import { runCli } from '../helpers/run-cli.js';
 import type { SweepReport } from '../../packages/core/src/report.js';
-import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
+import { createSandbox, uniqueFakeName, type Sandbox } from '../helpers/fake-daemon.js';
 import { isAlive } from '../helpers/wait.js';
 
 const temps: string[] = [];
@@ -23,19 +23,9 @@ afterEach(async () => {
   for (const dir of temps.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const unique = () => `mcpt-${randomBytes(3).toString('hex')}`;
+const unique = uniqueFakeName;
 
-async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    cwd,
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 /** A sweep that can only ever look at a temp dir and a name no real process has. */
 function safe(dir: string, ...rest: string[]): string[] {
@@ -228,7 +218,7 @@ describe('usage', () => {
         cwd: dir,
         env,
       };
-      return main(['config', '--dir', dir], io).then((code) => ({ code, stderr }));
+      return main(['config', '--dir', dir], io).then((code: number) => ({ code, stderr }));
     };
     const plain = await failing({});
     expect(plain.code).toBe(1);

@@ -7,14 +7,18 @@ import { planKills } from './kill/kill-plan.js';
 import { terminate } from './kill/terminate.js';
 import { resolveSweepOptions, type SweepOptions } from './options.js';
 import { findLeftovers, type Leftover } from './processes/find-leftovers.js';
-import { mayMatch } from './processes/match.js';
-import { commandLine, type ProcessInfo, type ProcessSource } from './processes/process-info.js';
+import { matchDaemon, mayMatch } from './processes/match.js';
+import { commandLine, isDead, type ProcessInfo, type ProcessSource } from './processes/process-info.js';
 import { defaultProcessSource } from './processes/process-source.js';
 import { ProcessTree } from './processes/process-tree.js';
 import { protectedSet } from './processes/protected-set.js';
 import { isClean, type FileReport, type ProcessReport, type SweepReport } from './report.js';
 
 const debug = debuglog('mcp-reaper');
+
+// The whole table is for relations (parents, descendants, groups): the command lines that matter
+// were read with the candidates, and reports re-read the rest for what they show.
+const NO_ARGV = () => false;
 
 /** Command lines of these processes, re-read in full where they are still the same processes. */
 async function commandLines(processes: readonly ProcessInfo[], source: ProcessSource): Promise<Map<number, string>> {
@@ -59,11 +63,14 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const ownUid = process.getuid!();
   const names = new Set(opts.names);
 
-  // Command lines are read only where the kernel name can match (see mayMatch): a scan of 500
-  // processes then costs about half as much.
-  const tree = new ProcessTree(await source.list((kernelName) => mayMatch(kernelName, names)));
+  // First only the processes whose kernel name can match (see mayMatch), which is cheap; the whole
+  // table (parents, ancestors, descendants, groups) only when one of them does match.
+  const matches = (await source.find((kernelName) => mayMatch(kernelName, names))).filter(
+    (info) => !isDead(info) && matchDaemon(info, names),
+  );
+  const tree = new ProcessTree(matches.length === 0 ? [] : await source.list(NO_ARGV));
   const guard = protectedSet(tree);
-  const { leftovers, leftAlone } = await findLeftovers(tree, names, guard, ownUid, source);
+  const { leftovers, leftAlone } = await findLeftovers(matches, tree, names, guard, ownUid, source);
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
   const sockets = await daemonSockets(leftovers, source);
@@ -80,7 +87,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
       : await checkPidFile(path.join(opts.dir, pidFileName), {
           pidMax: source.pidMax,
           names,
-          lookup: async (pid) => (tree.get(pid) ? (await source.probe([pid])).get(pid) : undefined),
+          lookup: async (pid) => (await source.probe([pid])).get(pid),
           stopping,
           leftAlone: new Map(leftAlone.map((l) => [l.info.pid, l.reason])),
         });
@@ -102,7 +109,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
       groups: plan.groups,
       findLate: async () => {
         // Whatever joined a daemon's group or tree after the scan is stopped with it.
-        const later = new ProcessTree(await source.list());
+        const later = new ProcessTree(await source.list(NO_ARGV));
         const late = await planKills(leftovers, later, guard, ownUid, source);
         return late.targets.filter((t) => !stopping.has(t.pid));
       },

@@ -29,7 +29,8 @@ function withGhost(ghost: Partial<ProcessInfo> & { pid: number }, aliveForever: 
   };
   return {
     ...real,
-    list: async () => [...(await real.list()), info],
+    find: async (filter) => [...(await real.find(filter)), ...(filter(info.name) ? [info] : [])],
+    list: async (wantsArgv) => [...(await real.list(wantsArgv)), info],
     probe: async (pids) => {
       const found = await real.probe(pids.filter((pid) => pid !== info.pid));
       if (aliveForever && pids.includes(info.pid)) found.set(info.pid, { ...info, state: 'D' });

@@ -97,8 +97,14 @@ export async function terminate(targets: readonly ProcessInfo[], options: Termin
   }
   if (left.length === 0) return [...outcomes.values()];
 
-  left = [...left, ...(await options.findLate(left)).filter((late) => !outcomes.has(late.pid) && !leftPids.has(late.pid))];
+  // SIGKILL what is known to be left at once (a group signal also hits whatever joined the group);
+  // only then look for processes that joined the trees meanwhile, so the rescan is not on the path.
   const kill = await signalTargets(left, 'SIGKILL', options);
+  const late = (await options.findLate(left)).filter((p) => !outcomes.has(p.pid) && !leftPids.has(p.pid));
+  if (late.length > 0) {
+    for (const [pid, error] of (await signalTargets(late, 'SIGKILL', options)).errors) kill.errors.set(pid, error);
+    left = [...left, ...late];
+  }
   const survivors = await waitForExit(left, options.source, options.killWaitMs);
   const survivorPids = new Set(survivors.map((p) => p.pid));
   const now = await options.source.probe([...survivorPids]);

@@ -151,18 +151,25 @@ export function createDarwinSource(options: DarwinSourceOptions = {}): ProcessSo
     return found;
   }
 
+  const list = async (): Promise<ProcessInfo[]> => {
+    const [statusOutput, argsOutput] = await Promise.all([
+      runPs(['-axww', ...STATUS_COLUMNS.split(' ')]),
+      runPs(['-axww', ...ARGS_COLUMNS.split(' ')]),
+    ]);
+    return parsePsTable(statusOutput, argsOutput);
+  };
+
   return {
     platform: 'darwin',
     // macOS PID_MAX is 99999 and the kernel hands out pids below it.
     pidMax: 99998,
 
-    async list() {
-      const [statusOutput, argsOutput] = await Promise.all([
-        runPs(['-axww', ...STATUS_COLUMNS.split(' ')]),
-        runPs(['-axww', ...ARGS_COLUMNS.split(' ')]),
-      ]);
-      return parsePsTable(statusOutput, argsOutput);
+    async find(filter) {
+      // ps prints every process in one go: there is nothing cheaper to do first.
+      return (await list()).filter((info) => filter(info.name));
     },
+
+    list,
 
     probe,
 

@@ -45,11 +45,12 @@ export function otherUserReason(uid: number, ownUid: number): string {
 }
 
 /**
- * Step 1 and 2 of a sweep: which running processes are the named daemons, and of those which are
+ * Step 1 and 2 of a sweep: which of the candidates (with command lines) are the named daemons, and of those which are
  * leftovers to stop, which are kept on purpose (a `serve` its client still owns) and which are
  * skipped for safety (ourselves, our ancestors, our group, pid 1, another user's).
  */
 export async function findLeftovers(
+  candidates: readonly ProcessInfo[],
   tree: ProcessTree,
   names: ReadonlySet<string>,
   guard: ProtectedSet,
@@ -57,7 +58,7 @@ export async function findLeftovers(
   source: ProcessSource,
 ): Promise<Discovery> {
   const discovery: Discovery = { leftovers: [], leftAlone: [] };
-  for (const info of tree.byPid.values()) {
+  for (const info of candidates) {
     const match = matchDaemon(info, names);
     // A zombie has already exited: there is nothing left to stop.
     if (!match || isDead(info)) continue;

@@ -32,6 +32,11 @@ export interface ProcessSource {
   /** The largest pid the system hands out: a pid file naming a larger one is corrupt. */
   readonly pidMax: number;
   /**
+   * The processes whose kernel name passes `filter`, command lines included: the cheap first pass of
+   * a sweep (on Linux one small read per process, and stat and cmdline only for those that pass).
+   */
+  find(filter: (kernelName: string) => boolean): Promise<ProcessInfo[]>;
+  /**
    * Every process visible to us. `wantsArgv(kernelName)` lets a source skip reading the command line
    * of processes that cannot matter (their `argv` is then empty); without it every argv is read.
    */

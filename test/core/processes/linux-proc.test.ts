@@ -1,0 +1,64 @@
+// The /proc source, on real processes.
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLinuxSource } from '../../../packages/core/src/processes/linux-proc.js';
+import { isDead } from '../../../packages/core/src/processes/process-info.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const started: number[] = [];
+afterEach(() => {
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function sleeper() {
+  const child = spawn('sleep', ['600'], { stdio: 'ignore', cwd: '/tmp' });
+  started.push(child.pid!);
+  return child;
+}
+
+describe.runIf(process.platform === 'linux')('the /proc source', () => {
+  it('finds only processes whose kernel name passes, with full facts and command line', async () => {
+    const child = sleeper();
+    const source = createLinuxSource();
+    const found = await source.find((name) => name === 'sleep');
+    expect(found.every((p) => p.name === 'sleep')).toBe(true);
+    expect(found.find((p) => p.pid === child.pid)).toMatchObject({
+      ppid: process.pid,
+      argv: ['sleep', '600'],
+      state: expect.stringMatching(/^[RS]$/),
+      threads: 1,
+    });
+    expect(await source.readUid(child.pid!)).toBe(process.getuid!());
+    expect(await source.readCwd(child.pid!)).toBe('/tmp');
+  });
+
+  it('lists every process, reading command lines only where asked', async () => {
+    const child = sleeper();
+    const source = createLinuxSource();
+    const all = await source.list(() => false);
+    const self = all.find((p) => p.pid === process.pid);
+    expect(self).toMatchObject({ ppid: process.ppid, argv: [] });
+    expect(self!.threads).toBeGreaterThan(1); // node runs worker threads
+    expect(all.find((p) => p.pid === child.pid)).toMatchObject({ name: 'sleep', argv: [] });
+    const withArgv = await source.list((name) => name === 'sleep');
+    expect(withArgv.find((p) => p.pid === child.pid)?.argv).toEqual(['sleep', '600']);
+  });
+
+  it('probes liveness: a reaped process is absent, and a start key tells a reused pid apart', async () => {
+    const child = sleeper();
+    const source = createLinuxSource();
+    const before = (await source.probe([child.pid!])).get(child.pid!);
+    expect(isDead(before)).toBe(false);
+    expect(before?.startKey).toMatch(/^\d+$/);
+    expect(Math.abs(before!.startedAt - Date.now())).toBeLessThan(60_000);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve)); // node reaps its own child
+    await waitFor(async () => !(await source.probe([child.pid!])).has(child.pid!), { message: 'the pid to vanish' });
+  });
+});
