@@ -1,0 +1,6 @@
+import type { CommandModule } from '../command.js';
+import { configCommand } from './config.js';
+import { sweepCommand } from './sweep.js';
+
+/** Every subcommand of `mcp-reaper`, in the order `--help` lists them. The first is the default. */
+export const COMMANDS: readonly CommandModule[] = [sweepCommand, configCommand];
