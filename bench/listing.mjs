@@ -112,12 +112,18 @@ async function alternate(contenders, iterations, warmup) {
 export async function run({ log = console.log } = {}) {
   const sandbox = new Sandbox();
   try {
-    const before = countProcesses();
-    const fill = Math.max(0, TARGET_PROCESSES - before);
-    sandbox.spawnSleepers(fill);
-    // Wait until the sleepers have exec'd (comm "sleep"), so every iteration sees the same table.
-    const deadline = performance.now() + 30_000;
-    while (performance.now() < deadline && countProcesses() < before + fill) await new Promise((r) => setTimeout(r, 5));
+    // Top up until the table really holds TARGET_PROCESSES: zombies that pid 1 reaps late leave
+    // the table while the sleepers start, so one fill computed at the start can fall far short.
+    let fill = 0;
+    for (let round = 0; round < 10 && countProcesses() < TARGET_PROCESSES; round++) {
+      const before = countProcesses();
+      const more = TARGET_PROCESSES - before;
+      sandbox.spawnSleepers(more);
+      fill += more;
+      // Wait until they have exec'd (comm "sleep"), so every iteration sees the same table.
+      const deadline = performance.now() + 30_000;
+      while (performance.now() < deadline && countProcesses() < before + more) await new Promise((r) => setTimeout(r, 5));
+    }
     const processCount = countProcesses();
     log(`listing: ${processCount} processes in /proc (${fill} sleep 600 added), ${ITERATIONS} iterations each after ${WARMUP} warm-up`);
 
