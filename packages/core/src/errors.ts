@@ -7,7 +7,11 @@ export type ReaperErrorCode =
   /** The platform is neither Linux nor macOS. */
   | 'EUNSUPPORTED'
   /** Listing processes failed (no /proc, `ps` missing or failing). */
-  | 'EPROCESSLIST';
+  | 'EPROCESSLIST'
+  /** A daemon started by startDaemon() exited before it was ready. */
+  | 'EDAEMONEXIT'
+  /** A daemon started by startDaemon() was not ready within readyTimeoutMs. */
+  | 'EDAEMONTIMEOUT';
 
 /** The one error class of mcp-reaper: a stable `code`, a message that names the thing and the fix. */
 export class ReaperError extends Error {

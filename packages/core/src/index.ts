@@ -1,4 +1,6 @@
 export { sweep } from './sweep.js';
+export { findLeaks } from './find-leaks.js';
+export { OWNER_ENV, isOwnedBy } from './processes/owner-tag.js';
 export {
   resolveSweepOptions,
   validateSweepOptions,

@@ -27,6 +27,14 @@ export interface SweepOptions {
   killWaitMs?: number;
   /** Change nothing; report what would happen. Default: `false`. */
   dryRun?: boolean;
+  /**
+   * Scope the sweep to one owner: only daemons whose `MCP_REAPER_OWNER` tag is this or below it
+   * (`run-1` covers `run-1/w3/test-7`). Other matches are left alone without a word, and a live
+   * socket that is not theirs is `kept`. Default: none (every leftover, as before a test run).
+   */
+  owner?: string;
+  /** Scope the sweep to daemons descended from this pid (alone, or in addition to `owner`). Default: none. */
+  descendantsOf?: number;
   /** Where process facts come from. Default: /proc on Linux, `ps` on macOS. For tests. */
   source?: ProcessSource;
 }
@@ -39,6 +47,8 @@ export interface ResolvedSweepOptions {
   graceMs: number;
   killWaitMs: number;
   dryRun: boolean;
+  owner: string | undefined;
+  descendantsOf: number | undefined;
   source: ProcessSource | undefined;
 }
 
@@ -49,7 +59,7 @@ export const DEFAULT_GRACE_MS = 500;
 export const DEFAULT_KILL_WAIT_MS = 2000;
 const MAX_WAIT_MS = 10 * 60 * 1000;
 
-const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'source'] as const;
+const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'source'] as const;
 
 /** The keys a user may set in a config file or the environment (the rest are programmatic seams). */
 export const USER_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun'] as const;
@@ -112,6 +122,17 @@ export function validateSweepOptions(options: unknown, where = 'sweep() options'
       case 'dryRun':
         if (typeof value !== 'boolean') problems.push(`"dryRun" must be true or false, got ${describe(value)}`);
         break;
+      case 'owner':
+        // No white space: macOS shows the environment space-separated, so a tag must not contain one.
+        if (typeof value !== 'string' || !/^[^\s=\0]+$/.test(value)) {
+          problems.push(`"owner" must be a tag without spaces or "=" (e.g. "run-1/worker-2"), got ${describe(value)}`);
+        }
+        break;
+      case 'descendantsOf':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+          problems.push(`"descendantsOf" must be a pid (a whole number above 0), got ${describe(value)}`);
+        }
+        break;
       case 'source':
         if (typeof value !== 'object' || value === null) problems.push(`"source" must be a ProcessSource object, got ${describe(value)}`);
         break;
@@ -137,6 +158,8 @@ export function resolveSweepOptions(options: SweepOptions = {}): ResolvedSweepOp
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
     killWaitMs: options.killWaitMs ?? DEFAULT_KILL_WAIT_MS,
     dryRun: options.dryRun ?? false,
+    owner: options.owner,
+    descendantsOf: options.descendantsOf,
     source: options.source,
   };
 }

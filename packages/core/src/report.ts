@@ -26,7 +26,11 @@ export interface ProcessReport {
   parentDaemon?: number;
 }
 
-export type FileAction = 'removed' | 'would-remove' | 'skipped' | 'absent';
+/**
+ * `kept`: in use, so not stale (a pid file naming a live daemon the sweep leaves alone, or in a scoped
+ * sweep a socket another owner's daemon listens on). `skipped`: left alone for safety, needs a look.
+ */
+export type FileAction = 'removed' | 'would-remove' | 'kept' | 'skipped' | 'absent';
 
 export interface FileReport {
   path: string;

@@ -12,6 +12,7 @@ import { commandLine, isDead, type ProcessInfo, type ProcessSource } from './pro
 import { defaultProcessSource } from './processes/process-source.js';
 import { ProcessTree } from './processes/process-tree.js';
 import { protectedSet } from './processes/protected-set.js';
+import { isScoped, scopeReason, type Scope } from './processes/scope.js';
 import { isClean, type FileReport, type ProcessReport, type SweepReport } from './report.js';
 
 const debug = debuglog('mcp-reaper');
@@ -70,7 +71,20 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   );
   const tree = new ProcessTree(matches.length === 0 ? [] : await source.list(NO_ARGV));
   const guard = protectedSet(tree);
-  const { leftovers, leftAlone } = await findLeftovers(matches, tree, names, guard, ownUid, source);
+
+  // A scoped sweep (one owner's or one process's daemons) sees nothing else: another worker's
+  // daemons are not even reported.
+  const scope: Scope = { owner: opts.owner, descendantsOf: opts.descendantsOf };
+  const scoped = isScoped(scope);
+  const owned = new Map<number, string>();
+  if (scoped) {
+    for (const info of matches) {
+      const reason = await scopeReason(info, scope, tree, source);
+      if (reason !== undefined) owned.set(info.pid, reason);
+    }
+  }
+  const inScope = scoped ? matches.filter((info) => owned.has(info.pid)) : matches;
+  const { leftovers, leftAlone } = await findLeftovers(inScope, tree, names, guard, ownUid, source, scoped ? owned : undefined);
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
   const sockets = await daemonSockets(leftovers, source);
@@ -155,6 +169,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const context: RemoveContext = {
     dryRun: opts.dryRun,
     ownUid,
+    scoped,
     listenerWillStop: (socketPath) => {
       const inodes = listeningInodes(socketPath);
       return inodes && [...stopping].some((pid) => holdsSocket(pid, inodes));

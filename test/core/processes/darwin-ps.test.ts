@@ -366,3 +366,19 @@ describe.runIf(hasPs)('createDarwinSource with the default runner (real ps)', ()
     expect(await source.readCwd(process.pid)).toBe(process.cwd());
   });
 });
+
+describe('readEnv on macOS', () => {
+  it('finds the owner tag in `ps -E` output, and nothing for an unset variable', async () => {
+    const { run, calls } = recorder(() => fixture('ps-env.txt'));
+    const source = createDarwinSource({ run });
+    await expect(source.readEnv(7415, 'MCP_REAPER_OWNER')).resolves.toBe('run-1f3a/w2/test-7');
+    await expect(source.readEnv(7415, 'AIAGENTPM_DB_PATH')).resolves.toBe('/tmp/uc003.db');
+    await expect(source.readEnv(7415, 'MCP_REAPER_RUN')).resolves.toBeUndefined();
+    expect(calls[0]).toMatchObject({ file: 'ps', args: ['-E', '-ww', '-o', 'command=', '-p', '7415'], env: PS_ENV });
+  });
+
+  it('gives undefined when ps fails', async () => {
+    const source = createDarwinSource({ run: async () => Promise.reject(new Error('ps: not found')) });
+    await expect(source.readEnv(7415, 'MCP_REAPER_OWNER')).resolves.toBeUndefined();
+  });
+});

@@ -90,7 +90,7 @@ describe('the pid file', () => {
     const daemon = await sb.start({ foreground: true, env: { FAKE_MCP_NO_SOCKET: '1' } }); // in our process group
     await waitFor(() => fs.existsSync(sb.pidFile), { message: 'the pid file' });
     const report = await sweepOf();
-    expect(pidFileReport(report)).toMatchObject({ action: 'skipped', reason: expect.stringContaining(`names live daemon ${daemon.pid}, left alone because`) });
+    expect(pidFileReport(report)).toMatchObject({ action: 'kept', reason: expect.stringContaining(`names live daemon ${daemon.pid}, left alone because`) });
     expect(fs.readFileSync(sb.pidFile, 'utf8')).toBe(String(daemon.pid));
   });
 });

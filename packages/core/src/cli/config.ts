@@ -21,7 +21,7 @@ const debug = debuglog('mcp-reaper');
 /** The options a user can set from the command line, the environment or a config file. */
 export type UserKey = (typeof USER_KEYS)[number];
 export type UserOptions = Pick<SweepOptions, UserKey>;
-export type ResolvedUserOptions = Omit<ResolvedSweepOptions, 'source'>;
+export type ResolvedUserOptions = Pick<ResolvedSweepOptions, UserKey>;
 
 /** Where one resolved option came from: what `mcp-reaper config` prints. */
 export type Provenance =

@@ -47,6 +47,7 @@ function fileColor(action: FileAction, c: Colors): (s: string) => string {
     case 'removed':
       return c.green;
     case 'would-remove':
+    case 'kept':
       return c.yellow;
     case 'skipped':
       return c.red;

@@ -61,6 +61,7 @@ export async function checkPidFile(path: string, context: PidFileContext): Promi
     );
   }
   if (context.stopping.has(pid)) return remove(`names daemon ${pid}, stopped by this sweep`);
-  const why = context.leftAlone.get(pid) ?? 'it is not a leftover';
-  return { keep: { path, action: 'skipped', reason: `names live daemon ${pid}, left alone because ${why}` } };
+  // Not stale: it names a live daemon this sweep leaves alone (kept, skipped, or outside its scope).
+  const why = context.leftAlone.get(pid) ?? "it is outside this sweep's scope";
+  return { keep: { path, action: 'kept', reason: `names live daemon ${pid}, left alone because ${why}` } };
 }

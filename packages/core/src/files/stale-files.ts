@@ -19,6 +19,8 @@ export interface RemoveContext {
    * socket would be stale afterwards). Undefined when the platform cannot tell.
    */
   listenerWillStop?: (path: string) => boolean | undefined;
+  /** A scoped sweep: a live listener is another owner's daemon, expected, so the socket is `kept`. */
+  scoped?: boolean;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function removeStale(file: StaleFile, context: RemoveContext): Prom
   if (type === 'socket' && (await hasListener(path))) {
     const willStop = context.dryRun ? context.listenerWillStop?.(path) : false;
     if (willStop === false) {
+      if (context.scoped) return { path, action: 'kept', reason: "in use: a live process outside this sweep's scope listens on it" };
       return skip('a live process that is not a swept daemon listens on it; stop that process first, or sweep another --dir');
     }
     reason =

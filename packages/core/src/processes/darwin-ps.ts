@@ -1,4 +1,5 @@
 import { ReaperError } from '../errors.js';
+import { findEnvInCommand } from './owner-tag.js';
 import type { ProcessInfo, ProcessSource } from './process-info.js';
 
 /**
@@ -188,6 +189,18 @@ export function createDarwinSource(options: DarwinSourceOptions = {}): ProcessSo
       }
       const line = output.split(/\r?\n/).find((l) => l.startsWith('n'));
       return line === undefined || line.length === 1 ? undefined : line.slice(1);
+    },
+
+    async readEnv(pid, name) {
+      // -E appends the process's environment to its command line (only for our own processes,
+      // which are the only ones a sweep may touch anyway).
+      let output: string;
+      try {
+        output = await run('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], env);
+      } catch {
+        return undefined;
+      }
+      return findEnvInCommand(output, name);
     },
   };
 }

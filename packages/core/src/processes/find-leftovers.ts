@@ -56,6 +56,8 @@ export async function findLeftovers(
   guard: ProtectedSet,
   ownUid: number,
   source: ProcessSource,
+  /** For a scoped sweep: why each candidate in scope belongs to it. Every such match is a leftover. */
+  owned?: ReadonlyMap<number, string>,
 ): Promise<Discovery> {
   const discovery: Discovery = { leftovers: [], leftAlone: [] };
   for (const info of candidates) {
@@ -66,7 +68,11 @@ export async function findLeftovers(
     // First whether it is a leftover at all: one that is not is kept, whoever's and wherever it is.
     const invocation = match.subcommand ?? '(no subcommand)';
     let reason: string;
-    if (match.subcommand === 'daemon') {
+    const ownedBecause = owned?.get(info.pid);
+    if (ownedBecause !== undefined) {
+      // Its owner tag proves who started it: in a scoped sweep that settles it, live parent or not.
+      reason = `\`${match.name} ${invocation}\` ${ownedBecause}`;
+    } else if (match.subcommand === 'daemon') {
       reason = `leftover \`${match.name} daemon\``;
     } else {
       const orphaned = orphanReason(info, tree);

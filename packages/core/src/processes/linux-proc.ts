@@ -165,5 +165,14 @@ export function createLinuxSource(): ProcessSource {
         return undefined;
       }
     },
+
+    async readEnv(pid, name) {
+      // The environment the process was started with, NUL-separated (what it set later is not here,
+      // which is right for a tag: it is given at spawn and inherited by children).
+      const environ = readProc(`/proc/${pid}/environ`);
+      const prefix = `${name}=`;
+      const entry = environ?.split('\0').find((e) => e.startsWith(prefix));
+      return entry?.slice(prefix.length);
+    },
   };
 }

@@ -47,6 +47,8 @@ export interface ProcessSource {
   readUid(pid: number): Promise<number | undefined>;
   /** The working directory of a process (to resolve a relative --socket-path), or undefined if unknown. */
   readCwd(pid: number): Promise<string | undefined>;
+  /** One variable of a process's environment (for the owner tag), or undefined if unset or unreadable. */
+  readEnv(pid: number, name: string): Promise<string | undefined>;
 }
 
 /**

@@ -1,0 +1,21 @@
+/**
+ * The environment variable that marks who started a daemon: a tag like `run-4f2a/w3/test-17`
+ * (run, then worker, then test). Children inherit their parent's environment, so everything a tagged
+ * daemon spawns carries the tag too.
+ */
+export const OWNER_ENV = 'MCP_REAPER_OWNER';
+
+/** Whether a process tagged `tag` belongs to `owner`: the same tag, or one below it (`run/w3` is under `run`). */
+export function isOwnedBy(tag: string | undefined, owner: string): boolean {
+  return tag !== undefined && (tag === owner || tag.startsWith(`${owner}/`));
+}
+
+/**
+ * Finds `NAME=value` in `ps -E` output on macOS, where the environment follows the command line
+ * separated by spaces. Tags are written without white space (the options refuse it), so a value
+ * ends at the next space.
+ */
+export function findEnvInCommand(text: string, name: string): string | undefined {
+  const match = new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(text);
+  return match?.[1];
+}
