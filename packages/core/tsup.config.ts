@@ -5,15 +5,16 @@ export default defineConfig([
     // The library: ESM and CJS, because Jest loads global setups through its own (CJS) loader.
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
+    shims: true, // import.meta.url in the CJS build (the watchdog finds its launcher with it)
     dts: true,
     sourcemap: true,
-    clean: true,
+    // No `clean`: both builds write to dist/ at once; the build script empties it first.
     target: 'node20',
     silent: true, // errors still print; `pnpm demo` and `pnpm test` should not open with build chatter
   },
   {
     // The CLI is only ever run by node directly: ESM is enough.
-    entry: { 'cli/main': 'src/cli/main.ts' },
+    entry: { 'cli/main': 'src/cli/main.ts', 'watchdog-main': 'src/watchdog-main.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

@@ -1,5 +1,6 @@
 export { sweep } from './sweep.js';
 export { findLeaks } from './find-leaks.js';
+export { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.js';
 export { OWNER_ENV, isOwnedBy } from './processes/owner-tag.js';
 export {
   resolveSweepOptions,

@@ -1,0 +1,33 @@
+// The watchdog process (see watchdog.ts): waits for the watched process to die, then sweeps.
+import { setTimeout as delay } from 'node:timers/promises';
+import { isDead } from './processes/process-info.js';
+import { defaultProcessSource } from './processes/process-source.js';
+import { sweep } from './sweep.js';
+import { WATCHDOG_ENV, type WatchdogOrders } from './watchdog.js';
+
+async function alive(orders: WatchdogOrders): Promise<boolean> {
+  if (process.platform === 'linux') {
+    const now = (await defaultProcessSource().probe([orders.watchPid])).get(orders.watchPid);
+    return !isDead(now) && now!.startKey === orders.watchStartKey;
+  }
+  // Elsewhere a probe spawns `ps`; kill(pid, 0) is free, and a killed runner is reaped by its shell.
+  try {
+    process.kill(orders.watchPid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function watch(orders: WatchdogOrders): Promise<void> {
+  // Stopped on purpose (the run's teardown did the cleanup): leave without sweeping.
+  process.once('SIGTERM', () => process.exit(0));
+  // The terminal's Ctrl-C or hang-up reaches the runner, not us (own session); ignore strays anyway.
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+  while (await alive(orders)) await delay(orders.intervalMs);
+  await sweep(orders.sweep);
+}
+
+const orders = process.env[WATCHDOG_ENV];
+if (orders) await watch(JSON.parse(orders) as WatchdogOrders);

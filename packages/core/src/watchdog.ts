@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ReaperError } from './errors.js';
+import { validateSweepOptions, type SweepOptions } from './options.js';
+import { isDead } from './processes/process-info.js';
+import { defaultProcessSource } from './processes/process-source.js';
+
+/** Options of `startWatchdog()`: what to sweep when the watched process dies, plus how to watch. */
+export interface WatchdogOptions extends Omit<SweepOptions, 'source' | 'dryRun'> {
+  /** Required: the run's owner tag. The watchdog sweeps only that owner's daemons. */
+  owner: string;
+  /** The process whose death triggers the sweep. Default: this process (the test runner). */
+  watchPid?: number;
+  /** How often to look at it, in ms. Default: `250`, so a sweep starts within a quarter second. */
+  intervalMs?: number;
+}
+
+/** What the watchdog process is told, through its environment. */
+export interface WatchdogOrders {
+  watchPid: number;
+  /** The watched process's start key: a pid reused by another process is not the runner. */
+  watchStartKey: string;
+  intervalMs: number;
+  sweep: SweepOptions;
+}
+
+export const WATCHDOG_ENV = 'MCP_REAPER_WATCHDOG';
+
+export interface Watchdog {
+  pid: number;
+  /** Ends the watchdog without sweeping (the run's own teardown did the cleanup). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+// The launcher sits at packages/core/bin/watchdog.js, one level up from both src/ and dist/.
+const LAUNCHER = fileURLToPath(new URL('../bin/watchdog.js', import.meta.url));
+
+/**
+ * Starts a watchdog for crash safety: a small detached process (its own session, no pipes, not
+ * holding this event loop) that sweeps `owner`'s daemons as soon as the watched process is gone.
+ * It survives a SIGKILL to the runner's whole process group, an OOM kill or a closed terminal,
+ * which skip every teardown.
+ */
+export async function startWatchdog(options: WatchdogOptions): Promise<Watchdog> {
+  const { watchPid = process.pid, intervalMs = 250, ...sweepOptions } = options;
+  validateSweepOptions(sweepOptions, 'startWatchdog() options');
+  if (sweepOptions.owner === undefined) {
+    throw new ReaperError('EINVALIDOPTION', 'startWatchdog() needs "owner": the run\'s tag, so that it sweeps only that run\'s daemons.');
+  }
+  if (!Number.isInteger(intervalMs) || intervalMs < 10) {
+    throw new ReaperError('EINVALIDOPTION', `"intervalMs" must be a whole number of ms, at least 10; got ${String(intervalMs)}.`);
+  }
+  const watched = (await defaultProcessSource().probe([watchPid])).get(watchPid);
+  if (isDead(watched)) throw new ReaperError('EINVALIDOPTION', `"watchPid" ${watchPid} is not a running process.`);
+
+  const orders: WatchdogOrders = { watchPid, watchStartKey: watched!.startKey, intervalMs, sweep: sweepOptions };
+  const child = spawn(process.execPath, [LAUNCHER], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(orders) },
+  });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new ReaperError('EINVALIDOPTION', `could not start the watchdog (${process.execPath} ${LAUNCHER}).`);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    pid,
+    stop() {
+      stopping ??= (async () => {
+        // Our own child: the 'exit' event is exact, no pid-reuse risk in signalling it first.
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        await exited;
+      })();
+      return stopping;
+    },
+  };
+}
