@@ -34,6 +34,9 @@ function buildProgram(ctx: Context, select: (module: CommandModule, flags: Commo
     .description('Find and stop leftover mcp-server-pm test daemons, and remove their stale mcp.sock and daemon.pid.')
     .version(readVersion())
     .exitOverride()
+    // Program flags only before the subcommand, so that `run` can pass everything after its
+    // command's name through untouched (passThroughOptions needs this on the parent).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
@@ -60,7 +63,9 @@ function buildProgram(ctx: Context, select: (module: CommandModule, flags: Commo
   for (const module of COMMANDS) {
     const command = program.command(module.name, module.isDefault ? { isDefault: true } : {}).description(module.description);
     module.configure(command);
-    command.action((_opts: unknown, cmd: Command) => {
+    // Commander passes a command's declared arguments first, then opts, then the command itself.
+    command.action((...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
       select(module, cmd.opts<CommonFlags>());
     });
   }

@@ -1,6 +1,7 @@
 import type { CommandModule } from '../command.js';
 import { configCommand } from './config.js';
+import { runCommand } from './run.js';
 import { sweepCommand } from './sweep.js';
 
 /** Every subcommand of `mcp-reaper`, in the order `--help` lists them. The first is the default. */
-export const COMMANDS: readonly CommandModule[] = [sweepCommand, configCommand];
+export const COMMANDS: readonly CommandModule[] = [sweepCommand, runCommand, configCommand];
