@@ -22,7 +22,13 @@ export type PidFileVerdict = { remove: StaleFile } | { keep: FileReport };
 // it. The slack absorbs clock granularity: Linux knows boot time to the second, macOS `ps` start times too.
 const START_SLACK_MS = 1000;
 
-function time(ms: number): string {
+/** Whether the process at a pid file's pid started too late to have written the file: the pid was reused. */
+export function startedAfterPidFile(info: Pick<ProcessInfo, 'startedAt'>, mtimeMs: number): boolean {
+  return info.startedAt > mtimeMs + START_SLACK_MS;
+}
+
+/** A time for reports: `2026-11-25 11:42:04 UTC`. */
+export function formatTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
@@ -55,9 +61,9 @@ export async function checkPidFile(path: string, context: PidFileContext): Promi
   if (!matchDaemon(info!, context.names)) {
     return remove(`stale: names pid ${pid}, which is now ${now}, not a daemon (the pid was reused)`);
   }
-  if (info!.startedAt > mtimeMs + START_SLACK_MS) {
+  if (startedAfterPidFile(info!, mtimeMs)) {
     return remove(
-      `stale: names pid ${pid}, now ${now} started ${time(info!.startedAt)}, after the pid file was written ${time(mtimeMs)} (the pid was reused)`,
+      `stale: names pid ${pid}, now ${now} started ${formatTime(info!.startedAt)}, after the pid file was written ${formatTime(mtimeMs)} (the pid was reused)`,
     );
   }
   if (context.stopping.has(pid)) return remove(`names daemon ${pid}, stopped by this sweep`);

@@ -1,7 +1,8 @@
 import type { CommandModule } from '../command.js';
 import { configCommand } from './config.js';
 import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 import { sweepCommand } from './sweep.js';
 
 /** Every subcommand of `mcp-reaper`, in the order `--help` lists them. The first is the default. */
-export const COMMANDS: readonly CommandModule[] = [sweepCommand, runCommand, configCommand];
+export const COMMANDS: readonly CommandModule[] = [sweepCommand, statusCommand, runCommand, configCommand];
