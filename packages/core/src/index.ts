@@ -1,12 +1,22 @@
 export { sweep } from './sweep.js';
 export { findLeaks } from './find-leaks.js';
 export { startWatchdog, type Watchdog, type WatchdogOptions } from './watchdog.js';
+export { startDaemon, DaemonStartError, type DaemonHandle } from './daemon/start-daemon.js';
+export { DEFAULT_COMMAND, DEFAULT_READY_TIMEOUT_MS, type StartDaemonOptions } from './daemon/start-options.js';
+export {
+  healthCheck,
+  type HealthCheckOptions,
+  type HealthCheckResult,
+  type HealthCheckName,
+  type HealthReport,
+} from './health/health-check.js';
 export { OWNER_ENV, isOwnedBy } from './processes/owner-tag.js';
 export {
   resolveSweepOptions,
   validateSweepOptions,
   DEFAULT_NAMES,
   DEFAULT_FILES,
+  DEFAULT_SOCKET_NAME,
   DEFAULT_PID_FILE,
   DEFAULT_GRACE_MS,
   DEFAULT_KILL_WAIT_MS,

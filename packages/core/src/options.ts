@@ -53,11 +53,13 @@ export interface ResolvedSweepOptions {
 }
 
 export const DEFAULT_NAMES: readonly string[] = ['mcp-server-pm'];
-export const DEFAULT_FILES: readonly string[] = ['mcp.sock', 'daemon.pid'];
+export const DEFAULT_SOCKET_NAME = 'mcp.sock';
+export const DEFAULT_FILES: readonly string[] = [DEFAULT_SOCKET_NAME, 'daemon.pid'];
 export const DEFAULT_PID_FILE = 'daemon.pid';
 export const DEFAULT_GRACE_MS = 500;
 export const DEFAULT_KILL_WAIT_MS = 2000;
-const MAX_WAIT_MS = 10 * 60 * 1000;
+/** The longest wait any option may ask for. */
+export const MAX_WAIT_MS = 10 * 60 * 1000;
 
 const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'source'] as const;
 

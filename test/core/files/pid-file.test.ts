@@ -34,7 +34,7 @@ describe('readPidFile', () => {
   it('calls a large file corrupt without reading it whole', () => {
     const file = path.join(setup(), 'daemon.pid');
     fs.writeFileSync(file, '1'.repeat(10_000));
-    expect(readPidFile(file, 32768)).toEqual({ kind: 'corrupt', content: '<10000 bytes>', uid: process.getuid!() });
+    expect(readPidFile(file, 32768)).toMatchObject({ kind: 'corrupt', content: '<10000 bytes>', uid: process.getuid!() });
   });
 
   it('never follows a symlink', () => {

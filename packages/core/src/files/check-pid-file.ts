@@ -39,7 +39,10 @@ export function formatTime(ms: number): string {
  */
 export async function checkPidFile(path: string, context: PidFileContext): Promise<PidFileVerdict> {
   const state = readPidFile(path, context.pidMax);
-  const remove = (reason: string): PidFileVerdict => ({ remove: { path, reason } });
+  // Removed only if it still says the same when its turn comes: a daemon that starts meanwhile
+  // (or a supervisor's respawn) writes a fresh pid file that is not ours to delete.
+  const seen = state.kind === 'corrupt' || state.kind === 'valid' ? state.fingerprint : undefined;
+  const remove = (reason: string): PidFileVerdict => ({ remove: { path, reason, ...(seen !== undefined && { unchangedSince: seen }) } });
   switch (state.kind) {
     case 'absent':
       return { keep: { path, action: 'absent', reason: 'not there' } };

@@ -7,8 +7,8 @@ export type PidFileState =
   | { kind: 'absent' }
   /** Exists but is not a regular file (a directory, socket, symlink…): never followed or read. */
   | { kind: 'not-a-file'; type: string; uid: number }
-  | { kind: 'corrupt'; content: string; uid: number }
-  | { kind: 'valid'; pid: number; mtimeMs: number; uid: number };
+  | { kind: 'corrupt'; content: string; uid: number; fingerprint: string }
+  | { kind: 'valid'; pid: number; mtimeMs: number; uid: number; fingerprint: string };
 
 /**
  * Parses a pid strictly: decimal digits only, surrounding white space allowed, 1 < pid <= pidMax.
@@ -32,6 +32,38 @@ function fileType(stat: fs.Stats): string {
 
 export { fileType };
 
+/**
+ * What a file holds, to tell later whether it was rewritten: its content when it is pid-sized, else
+ * its size and modification time. Undefined when it is gone or not a regular file.
+ */
+export function fingerprint(path: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  if (!stat.isFile()) return undefined;
+  return stat.size > MAX_PID_FILE_BYTES ? `${stat.size} bytes, modified ${stat.mtimeMs}` : readSmallFile(path);
+}
+
+/** The first bytes of a regular file, without following a link; undefined when it cannot be read. */
+function readSmallFile(path: string): string | undefined {
+  try {
+    // O_NOFOLLOW: a file swapped for a link since it was looked at is not read through the link.
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const buffer = Buffer.alloc(MAX_PID_FILE_BYTES + 1);
+      const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
+      return buffer.toString('utf8', 0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a pid file without following links and without reading more than a pid's worth. */
 export function readPidFile(path: string, pidMax: number): PidFileState {
   let stat: fs.Stats;
@@ -42,23 +74,11 @@ export function readPidFile(path: string, pidMax: number): PidFileState {
   }
   if (!stat.isFile()) return { kind: 'not-a-file', type: fileType(stat), uid: stat.uid };
   if (stat.size > MAX_PID_FILE_BYTES) {
-    return { kind: 'corrupt', content: `<${stat.size} bytes>`, uid: stat.uid };
+    return { kind: 'corrupt', content: `<${stat.size} bytes>`, uid: stat.uid, fingerprint: `${stat.size} bytes, modified ${stat.mtimeMs}` };
   }
-  let text: string;
-  try {
-    // O_NOFOLLOW: the file was a regular file at lstat; if it was swapped for a link since, fail.
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    try {
-      const buffer = Buffer.alloc(MAX_PID_FILE_BYTES + 1);
-      const n = fs.readSync(fd, buffer, 0, buffer.length, 0);
-      text = buffer.toString('utf8', 0, n);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return { kind: 'absent' };
-  }
+  const text = readSmallFile(path);
+  if (text === undefined) return { kind: 'absent' };
   const pid = parsePid(text, pidMax);
-  if (pid === undefined) return { kind: 'corrupt', content: text, uid: stat.uid };
-  return { kind: 'valid', pid, mtimeMs: stat.mtimeMs, uid: stat.uid };
+  if (pid === undefined) return { kind: 'corrupt', content: text, uid: stat.uid, fingerprint: text };
+  return { kind: 'valid', pid, mtimeMs: stat.mtimeMs, uid: stat.uid, fingerprint: text };
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { FileReport } from '../report.js';
-import { fileType } from './pid-file.js';
+import { fileType, fingerprint } from './pid-file.js';
 import { hasListener } from './socket-listener.js';
 
 export interface StaleFile {
@@ -9,6 +9,8 @@ export interface StaleFile {
   reason: string;
   /** Only a socket may be removed (a path taken from a daemon's --socket-path argument). */
   socketOnly?: boolean;
+  /** Remove only while the file's `fingerprint()` is still this (what it was when judged stale). */
+  unchangedSince?: string;
 }
 
 export interface RemoveContext {
@@ -61,6 +63,9 @@ export async function removeStale(file: StaleFile, context: RemoveContext): Prom
         : `${reason}; it has a live listener now, and is removed only if none is left once the daemons above stop`;
   }
   if (context.dryRun) return { path, action: 'would-remove', reason };
+  if (file.unchangedSince !== undefined && type === 'file' && fingerprint(path) !== file.unchangedSince) {
+    return { path, action: 'kept', reason: 'rewritten during the sweep (a daemon started meanwhile): it is not stale any more' };
+  }
 
   try {
     fs.unlinkSync(path); // unlink never follows a symlink: the link goes, its target stays

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ReaperError } from '../errors.js';
 import { formatTime, startedAfterPidFile } from '../files/check-pid-file.js';
 import { fileType, readPidFile, type PidFileState } from '../files/pid-file.js';
-import { DEFAULT_NAMES, DEFAULT_PID_FILE, validateSweepOptions } from '../options.js';
+import { DEFAULT_NAMES, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME, MAX_WAIT_MS, validateSweepOptions } from '../options.js';
 import { matchDaemon } from '../processes/match.js';
 import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
 import { defaultProcessSource } from '../processes/process-source.js';
@@ -47,10 +47,7 @@ export interface HealthReport {
   durationMs: number;
 }
 
-export const DEFAULT_SOCKET_NAME = 'mcp.sock';
 export const DEFAULT_TIMEOUT_MS = 1000;
-/** Longer than any test suite would wait for a ping; also the sweep's longest wait. */
-export const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Keys validated by validateSweepOptions, which means the same by them. */
 const SHARED_KEYS = ['dir', 'names', 'pidFile', 'source'] as const;
@@ -82,8 +79,8 @@ function ownProblems(record: Record<string, unknown>): string[] {
         problems.push(`"socketPath" must be a non-empty path, got ${describe(value)}`);
       }
     } else if (key === 'timeoutMs') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
-        problems.push(`"timeoutMs" must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${describe(value)}`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_WAIT_MS) {
+        problems.push(`"timeoutMs" must be a whole number of milliseconds from 1 to ${MAX_WAIT_MS}, got ${describe(value)}`);
       }
     } else {
       const hint = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());

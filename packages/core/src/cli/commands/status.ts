@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { healthCheck, MAX_TIMEOUT_MS, type HealthCheckResult, type HealthReport } from '../../health/health-check.js';
+import { healthCheck, type HealthCheckResult, type HealthReport } from '../../health/health-check.js';
+import { MAX_WAIT_MS } from '../../options.js';
 import { sweep } from '../../sweep.js';
 import { addOptionFlags, resolveFor, writeLines, type CommandModule, type Context } from '../command.js';
 import { formatReport, type Colors } from '../format-report.js';
 
 function parseTimeout(value: string): number {
   const ms = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || ms < 1 || ms > MAX_TIMEOUT_MS) {
-    throw new InvalidArgumentError(`Expected a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, e.g. --timeout 500.`);
+  if (!/^\d+$/.test(value.trim()) || ms < 1 || ms > MAX_WAIT_MS) {
+    throw new InvalidArgumentError(`Expected a whole number of milliseconds from 1 to ${MAX_WAIT_MS}, e.g. --timeout 500.`);
   }
   return ms;
 }

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** How much of the end of the log is read for the last lines (a daemon's lines are short). */
+const TAIL_BYTES = 16 * 1024;
+const MAX_LINE_LENGTH = 400;
+
+/**
+ * Where a daemon's stdout and stderr go: a file, not a pipe. A pipe nobody drains fills up and blocks
+ * the daemon, and an open pipe keeps the caller's event loop alive; a file descriptor handed to the
+ * child costs the parent nothing once it is closed on our side.
+ */
+export interface OutputLog {
+  readonly path: string;
+  /** Open for appending; give it to the child as stdout and stderr, then call `closeFd()`. */
+  readonly fd: number;
+  closeFd(): void;
+  /** The last `count` non-empty lines written since the log was opened. */
+  tail(count?: number): string[];
+  /** Removes a temporary log (and its directory); a log the user named is kept. Idempotent. */
+  dispose(): void;
+}
+
+/** Opens `userPath` for appending, or a fresh temporary file that `dispose()` removes. */
+export function openOutputLog(userPath: string | undefined): OutputLog {
+  const tempDir = userPath === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-daemon-')) : undefined;
+  const logPath = userPath ?? path.join(tempDir!, 'output.log');
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(logPath, 'a', 0o600);
+  } catch (error) {
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    throw error;
+  }
+  // Only what this daemon writes: a kept log may hold earlier runs.
+  const start = fs.fstatSync(fd).size;
+  const openFd = fd;
+
+  const closeFd = () => {
+    if (fd === undefined) return;
+    fs.closeSync(fd);
+    fd = undefined;
+  };
+
+  return {
+    path: logPath,
+    fd: openFd,
+    closeFd,
+    tail(count = 20) {
+      let text: string;
+      let from: number;
+      try {
+        const size = fs.statSync(logPath).size;
+        from = Math.max(start, size - TAIL_BYTES);
+        const buffer = Buffer.alloc(size - from);
+        const readFd = fs.openSync(logPath, 'r');
+        try {
+          fs.readSync(readFd, buffer, 0, buffer.length, from);
+        } finally {
+          fs.closeSync(readFd);
+        }
+        text = buffer.toString('utf8');
+      } catch {
+        return []; // removed or unreadable: no lines to show, and no reason to hide the real error
+      }
+      const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+      // A read that started mid-file starts mid-line: drop that partial first line.
+      if (from > start && lines.length > 1) lines.shift();
+      return lines.slice(-count).map((line) => (line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}…` : line));
+    },
+    dispose() {
+      closeFd();
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+}

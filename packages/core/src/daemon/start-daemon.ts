@@ -1,0 +1,264 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { debuglog } from 'node:util';
+import { ReaperError } from '../errors.js';
+import { healthCheck, type HealthReport } from '../health/health-check.js';
+import { pingSocket } from '../health/rpc-ping.js';
+import { defaultProcessSource } from '../processes/process-source.js';
+import type { SweepReport } from '../report.js';
+import { openOutputLog, type OutputLog } from './output-log.js';
+import { resolveStartOptions, type ResolvedStartOptions, type StartDaemonOptions } from './start-options.js';
+import { describeExit, stopDaemonGroup, type DaemonExit } from './stop-group.js';
+
+const debug = debuglog('mcp-reaper');
+
+/** How many of the daemon's last output lines a failed start shows. */
+const OUTPUT_LINES = 20;
+/** Readiness polls start at 1 ms and double up to this: an lstat() every 4 ms costs microseconds. */
+const MAX_POLL_MS = 4;
+/** One readiness request may take this long before it is retried (a daemon still starting up). */
+const PING_TIMEOUT_MS = 1000;
+
+/** A daemon started by `startDaemon()`, ready: its socket answered. */
+export interface DaemonHandle extends AsyncDisposable {
+  /** The daemon itself (started with --foreground: no fork), leader of its own process group. */
+  readonly pid: number;
+  /** The socket it answered on, absolute. */
+  readonly socketPath: string;
+  /** Its state directory, where it writes the pid file. */
+  readonly dir: string;
+  /** Where its stdout and stderr go: the `logFile` option, or a temporary file removed by `stop()`. */
+  readonly logFile: string;
+  /**
+   * Stops the whole process group (SIGTERM, `graceMs`, SIGKILL, verified), removes its socket and its
+   * pid file, and resolves to a report like a sweep's. Every call returns the same promise.
+   */
+  stop(): Promise<SweepReport>;
+  /** `healthCheck()` of this daemon: its dir, socket, pid file and command name. */
+  health(options?: { timeoutMs?: number }): Promise<HealthReport>;
+}
+
+/** Why a start failed, what was cleaned up after it, and what the daemon last wrote. */
+export class DaemonStartError extends ReaperError {
+  /** What was stopped and removed after the failure: `cleanup.ok` is false if anything survived. */
+  readonly cleanup: SweepReport | undefined;
+  /** The daemon's last lines of stdout and stderr. */
+  readonly output: string[];
+  /** The pid it had, when it ran at all. */
+  readonly pid: number | undefined;
+
+  constructor(
+    code: 'EDAEMONEXIT' | 'EDAEMONTIMEOUT',
+    message: string,
+    details: { pid?: number; cleanup?: SweepReport; output?: string[]; cause?: unknown },
+  ) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.cleanup = details.cleanup;
+    this.output = details.output ?? [];
+    this.pid = details.pid;
+  }
+}
+
+type Outcome = { kind: 'ready' } | { kind: 'exit'; exit: DaemonExit } | { kind: 'timeout'; lastProblem: string };
+
+/** Identity of whatever is at `socketPath` (inode and change time), or undefined when nothing is. */
+function socketIdentity(socketPath: string): string | undefined {
+  try {
+    const stat = fs.lstatSync(socketPath, { bigint: true });
+    return stat.isSocket() ? `${stat.ino}:${stat.ctimeNs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Polls (1 ms doubling to 4 ms) until the daemon answers one JSON-RPC request on its socket, it
+ * exits, or the deadline passes. A socket that was there before the spawn (a leftover, or another
+ * daemon's) is not ours: only a socket created since counts, so a stranger cannot make us "ready".
+ */
+async function waitUntilReady(
+  socketPath: string,
+  before: string | undefined,
+  deadline: number,
+  exited: Promise<DaemonExit>,
+  exitNow: () => DaemonExit | undefined,
+): Promise<Outcome> {
+  let lastProblem = `no socket appeared at ${socketPath}`;
+  const onExit = exited.then((exit) => ({ kind: 'exit', exit }) as const);
+  for (let interval = 1; ; interval = Math.min(interval * 2, MAX_POLL_MS)) {
+    const exit = exitNow();
+    if (exit) return { kind: 'exit', exit };
+    const left = deadline - performance.now();
+    if (left <= 0) return { kind: 'timeout', lastProblem };
+    const identity = socketIdentity(socketPath);
+    if (identity !== undefined && identity !== before) {
+      const ping = await Promise.race([pingSocket(socketPath, { timeoutMs: Math.max(1, Math.min(PING_TIMEOUT_MS, left)) }), onExit]);
+      if ('kind' in ping) return ping;
+      if (ping.ok) return { kind: 'ready' };
+      lastProblem = `the socket ${socketPath} exists but did not answer: ${ping.reason}`;
+    } else if (identity !== undefined) {
+      lastProblem = `only a socket from before the start is at ${socketPath}; the daemon never replaced it`;
+    }
+    const ac = new AbortController();
+    await Promise.race([delay(Math.min(interval, left), undefined, { signal: ac.signal }).catch(() => {}), onExit]);
+    ac.abort(); // no timer outlives the wait
+  }
+}
+
+function hints(opts: ResolvedStartOptions, kind: 'exit' | 'timeout'): string {
+  const lines = [`- the daemon runs by hand: ${[opts.command, ...opts.args].join(' ')}`];
+  if (kind === 'timeout') {
+    lines.push(`- it listens on ${opts.socketPath} (its --socket-path) and answers JSON-RPC there`);
+    lines.push(`- it is not just slow: readyTimeoutMs is ${opts.readyTimeoutMs}`);
+  }
+  lines.push(`- ${path.dirname(opts.socketPath)} exists and is writable, as is ${opts.dir}`);
+  lines.push('- no leftover daemon holds the socket or the database: run `npx mcp-reaper`');
+  return `Check that:\n  ${lines.join('\n  ')}`;
+}
+
+function cleanupSummary(report: SweepReport): string {
+  const stopped = report.processes.filter((p) => p.action === 'terminated' || p.action === 'killed').length;
+  const removed = report.files.filter((f) => f.action === 'removed').map((f) => f.path);
+  const trouble = [...report.processes, ...report.files].filter((e) => e.action === 'survived' || e.action === 'skipped');
+  let text = `Cleaned up: ${stopped} process${stopped === 1 ? '' : 'es'} stopped, ${removed.length === 0 ? 'no files removed' : `removed ${removed.join(', ')}`}.`;
+  for (const entry of trouble) text += `\nNOT cleaned: ${'pid' in entry ? `pid ${entry.pid}` : entry.path} ${entry.action}: ${entry.reason}`;
+  return text;
+}
+
+/**
+ * Starts the daemon in the foreground in its own process group (so the handle holds the real daemon,
+ * and stopping the group stops everything it spawned there) and resolves once its socket answers a
+ * JSON-RPC request. On any failure the whole group is stopped and its files removed before the
+ * promise rejects with a `DaemonStartError` (`EDAEMONEXIT` or `EDAEMONTIMEOUT`).
+ *
+ * Spawned with node:child_process, not execa: everything execa adds (piping, buffering, its result,
+ * its exit cleanup) would be turned off here, and its types refuse a raw file descriptor. Detached,
+ * never through a shell, stdout and stderr on a file descriptor (see output-log.ts), unref()ed once
+ * ready: a test runner can exit while the daemon runs. The daemon outlives its
+ * starter if nobody stops it; the owner tag and `sweep()` are for that case.
+ */
+export async function startDaemon(options: StartDaemonOptions = {}): Promise<DaemonHandle> {
+  const startedAt = performance.now();
+  const opts = resolveStartOptions(options);
+  const source = opts.source ?? defaultProcessSource();
+  const name = path.basename(opts.command);
+  const commandText = [opts.command, ...opts.args].join(' ');
+
+  const before = socketIdentity(opts.socketPath);
+  const log: OutputLog = openOutputLog(opts.logFile);
+  let subprocess: ChildProcess;
+  try {
+    subprocess = spawn(opts.command, opts.args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env }, // spawn skips undefined values: they remove a variable
+      detached: true, // setsid(): its own session and process group, out of the runner's group
+      shell: false,
+      stdio: ['ignore', log.fd, log.fd],
+    });
+  } catch (error) {
+    log.dispose();
+    throw error; // a synchronous argument error from spawn: nothing was started
+  } finally {
+    log.closeFd(); // the child has its own copy
+  }
+
+  let exit: DaemonExit | undefined;
+  let spawnError: NodeJS.ErrnoException | undefined;
+  const exited = new Promise<DaemonExit>((resolve) => {
+    subprocess.once('exit', (code, signal) => resolve((exit = { code, signal })));
+    subprocess.once('error', (error: NodeJS.ErrnoException) => {
+      spawnError ??= error;
+      resolve((exit ??= { code: null, signal: null }));
+    });
+  });
+
+  const pid = subprocess.pid;
+  if (pid === undefined) {
+    // It never ran (ENOENT, EACCES…): nothing to stop, only the log to remove.
+    await exited;
+    log.dispose();
+    const code = spawnError?.code ?? 'unknown error';
+    const fix =
+      code === 'ENOENT'
+        ? `\`${opts.command}\` was not found${opts.command.includes('/') ? '' : ` on PATH (${process.env.PATH ?? ''})`}. Pass its full path as \`command\`, or install it.`
+        : code === 'EACCES'
+          ? `\`${opts.command}\` is not executable by this user: check its mode (chmod +x) and its directory's.`
+          : `Check \`command\` (${opts.command}) and \`cwd\` (${opts.cwd}).`;
+    throw new DaemonStartError('EDAEMONEXIT', `Could not start ${name}: ${code}. ${fix}`, { cause: spawnError });
+  }
+  debug('started %s: pid %d', commandText, pid);
+
+  const stopGroup = () =>
+    stopDaemonGroup({
+      pid,
+      command: commandText,
+      exit,
+      source,
+      graceMs: opts.graceMs,
+      killWaitMs: opts.killWaitMs,
+      socketPath: opts.socketPath,
+      pidFilePath: path.join(opts.dir, opts.pidFile),
+    });
+
+  const outcome = await waitUntilReady(opts.socketPath, before, startedAt + opts.readyTimeoutMs, exited, () => exit);
+  if (outcome.kind !== 'ready') {
+    const elapsed = Math.round(performance.now() - startedAt);
+    let cleanup: SweepReport | undefined;
+    let cleanupError: unknown;
+    try {
+      cleanup = await stopGroup();
+    } catch (error) {
+      cleanupError = error;
+    }
+    const output = log.tail(OUTPUT_LINES);
+    log.dispose();
+    const what =
+      outcome.kind === 'exit'
+        ? `it ${describeExit(outcome.exit)} after ${elapsed} ms, before its socket ${opts.socketPath} answered`
+        : `it was not ready within readyTimeoutMs (${opts.readyTimeoutMs} ms): ${outcome.lastProblem}`;
+    const message = [
+      `${name} (pid ${pid}) did not start: ${what}.`,
+      output.length === 0 ? 'It wrote nothing to stdout or stderr.' : `Its last output:\n  ${output.join('\n  ')}`,
+      hints(opts, outcome.kind),
+      cleanup
+        ? cleanupSummary(cleanup)
+        : `Cleanup failed (${cleanupError instanceof Error ? cleanupError.message : String(cleanupError)}): run \`npx mcp-reaper --dir ${opts.dir}\`.`,
+    ].join('\n');
+    throw new DaemonStartError(outcome.kind === 'exit' ? 'EDAEMONEXIT' : 'EDAEMONTIMEOUT', message, {
+      pid,
+      ...(cleanup && { cleanup }),
+      output,
+      ...(cleanupError !== undefined && { cause: cleanupError }),
+    });
+  }
+  // Ready: the daemon must not keep the caller's event loop alive (it has no pipes to us either).
+  subprocess.unref();
+  debug('%s ready in %d ms', name, Math.round(performance.now() - startedAt));
+
+  let stopping: Promise<SweepReport> | undefined;
+  const stop = (): Promise<SweepReport> => {
+    stopping ??= stopGroup().finally(() => log.dispose());
+    return stopping;
+  };
+  return {
+    pid,
+    socketPath: opts.socketPath,
+    dir: opts.dir,
+    logFile: log.path,
+    stop,
+    health: (healthOptions = {}) =>
+      healthCheck({
+        dir: opts.dir,
+        names: [name],
+        pidFile: opts.pidFile,
+        socketPath: opts.socketPath,
+        ...(healthOptions.timeoutMs !== undefined && { timeoutMs: healthOptions.timeoutMs }),
+        ...(opts.source && { source: opts.source }),
+      }),
+    async [Symbol.asyncDispose]() {
+      await stop();
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import path from 'node:path';
+import { ReaperError } from '../errors.js';
+import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME, MAX_WAIT_MS } from '../options.js';
+import { OWNER_ENV } from '../processes/owner-tag.js';
+import type { ProcessSource } from '../processes/process-info.js';
+import { defaultStateDir } from '../state-dir.js';
+
+/**
+ * Options of `startDaemon()`. Every field is optional; the default is in its comment. Names and
+ * defaults are those of `sweep()` where they mean the same (`dir`, `pidFile`, `graceMs`,
+ * `killWaitMs`, `source`).
+ */
+export interface StartDaemonOptions {
+  /** The executable, a path or a name looked up on PATH. Never run through a shell. Default: `'mcp-server-pm'`. */
+  command?: string;
+  /**
+   * Its arguments. Default: `['daemon', '--foreground', '--socket-path', socketPath]`. Arguments of
+   * your own must keep the daemon in the foreground (a forking daemon leaves the handle holding an
+   * exited parent) and make it listen on `socketPath`, which is what readiness is checked on.
+   */
+  args?: readonly string[];
+  /** Environment variables merged over `process.env`; `undefined` removes one. Default: `{}`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Working directory of the daemon. Default: `process.cwd()`. */
+  cwd?: string;
+  /**
+   * The daemon's state directory, where it writes `pidFile`. Default: as for `sweep()`, computed from
+   * the daemon's environment (so `env: { XDG_DATA_HOME }` moves it, as it moves the real daemon's).
+   */
+  dir?: string;
+  /** The socket the daemon listens on; a relative path is resolved against `cwd`. Default: `<dir>/mcp.sock`. */
+  socketPath?: string;
+  /** The pid file's name inside `dir`, removed on stop when it names this daemon or is stale. Default: `'daemon.pid'`. */
+  pidFile?: string;
+  /** How long to wait after SIGTERM before SIGKILL, in ms (stop and failed starts). Default: `500`. */
+  graceMs?: number;
+  /** How long to wait for SIGKILL to take effect before reporting a survivor, in ms. Default: `2000`. */
+  killWaitMs?: number;
+  /** How long the daemon may take to answer on its socket, in ms. Default: `10000`. */
+  readyTimeoutMs?: number;
+  /** Tag set as `MCP_REAPER_OWNER` in the daemon's environment, so sweeps can tell whose it is. Default: none. */
+  owner?: string;
+  /**
+   * File the daemon's stdout and stderr are appended to, kept after stop. Default: a temporary file,
+   * removed when the daemon is stopped (its last lines are in the error of a failed start).
+   */
+  logFile?: string;
+  /** Where process facts come from. Default: /proc on Linux, `ps` on macOS. For tests. */
+  source?: ProcessSource;
+}
+
+export interface ResolvedStartOptions {
+  command: string;
+  args: string[];
+  /** The variables to set or remove over `process.env` (owner tag included). */
+  env: Record<string, string | undefined>;
+  cwd: string;
+  dir: string;
+  socketPath: string;
+  pidFile: string;
+  graceMs: number;
+  killWaitMs: number;
+  readyTimeoutMs: number;
+  owner: string | undefined;
+  logFile: string | undefined;
+  source: ProcessSource | undefined;
+}
+
+export const DEFAULT_COMMAND = 'mcp-server-pm';
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+// sun_path holds 108 bytes on Linux and 104 on macOS, the final NUL included: a longer path cannot
+// be listened on, and the daemon would fail with an error far from its cause.
+const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
+
+const KNOWN_KEYS = [
+  'command', 'args', 'env', 'cwd', 'dir', 'socketPath', 'pidFile', 'graceMs', 'killWaitMs',
+  'readyTimeoutMs', 'owner', 'logFile', 'source',
+] as const;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
+  if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
+  if (value === null) return 'null';
+  return `${String(value)} (${typeof value})`;
+}
+
+const isPath = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && !value.includes('\0');
+
+function problemsOf(record: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    switch (key) {
+      case 'command':
+      case 'cwd':
+      case 'dir':
+      case 'socketPath':
+      case 'logFile':
+        if (!isPath(value)) problems.push(`"${key}" must be a non-empty path, got ${describe(value)}`);
+        break;
+      case 'pidFile':
+        if (!isPath(value) || value.includes('/') || value === '.' || value === '..') {
+          problems.push(`"pidFile" must be a plain file name without "/", got ${describe(value)}`);
+        }
+        break;
+      case 'args':
+        if (!Array.isArray(value) || !value.every((arg) => typeof arg === 'string' && !arg.includes('\0'))) {
+          problems.push(`"args" must be an array of strings, got ${describe(value)}`);
+        }
+        break;
+      case 'env':
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+          problems.push(`"env" must be an object of strings, got ${describe(value)}`);
+        } else {
+          for (const [name, v] of Object.entries(value)) {
+            if (v !== undefined && typeof v !== 'string') problems.push(`"env.${name}" must be a string or undefined, got ${describe(v)}`);
+          }
+        }
+        break;
+      case 'graceMs':
+      case 'killWaitMs':
+      case 'readyTimeoutMs': {
+        const min = key === 'readyTimeoutMs' ? 1 : 0;
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_WAIT_MS) {
+          problems.push(`"${key}" must be a whole number of milliseconds from ${min} to ${MAX_WAIT_MS}, got ${describe(value)}`);
+        }
+        break;
+      }
+      case 'owner':
+        // Tags are matched up to the first white space in macOS `ps -E` output: none allowed.
+        if (typeof value !== 'string' || value.length === 0 || /\s/.test(value)) {
+          problems.push(`"owner" must be a non-empty tag without white space, got ${describe(value)}`);
+        }
+        break;
+      case 'source':
+        if (typeof value !== 'object' || value === null) problems.push(`"source" must be a ProcessSource object, got ${describe(value)}`);
+        break;
+      default: {
+        const hint = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k));
+        problems.push(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; known options: ${KNOWN_KEYS.join(', ')}`);
+      }
+    }
+  }
+  return problems;
+}
+
+function invalid(problems: readonly string[]): ReaperError {
+  return new ReaperError('EINVALIDOPTION', `Invalid startDaemon() options:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Defaults and validation in one place: one `EINVALIDOPTION` error lists every problem. */
+export function resolveStartOptions(options: StartDaemonOptions = {}): ResolvedStartOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ReaperError('EINVALIDOPTION', `startDaemon() options: expected an object of options, got ${describe(options)}.`);
+  }
+  const problems = problemsOf(options as Record<string, unknown>);
+  if (problems.length > 0) throw invalid(problems);
+
+  const env: Record<string, string | undefined> = { ...options.env };
+  if (options.owner !== undefined) env[OWNER_ENV] = options.owner;
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const dir = path.resolve(options.dir ?? defaultStateDir({ env: { ...process.env, ...env } }));
+  // Resolved against the daemon's cwd, where the daemon itself resolves it.
+  const socketPath = path.resolve(cwd, options.socketPath ?? path.join(dir, DEFAULT_SOCKET_NAME));
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+    throw invalid([
+      `"socketPath" ${JSON.stringify(socketPath)} is ${Buffer.byteLength(socketPath)} bytes; a Unix socket path may have at most ${MAX_SOCKET_PATH_BYTES}: choose a shorter dir or socketPath`,
+    ]);
+  }
+  return {
+    command: options.command ?? DEFAULT_COMMAND,
+    args: [...(options.args ?? ['daemon', '--foreground', '--socket-path', socketPath])],
+    env,
+    cwd,
+    dir,
+    socketPath,
+    pidFile: options.pidFile ?? DEFAULT_PID_FILE,
+    graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    killWaitMs: options.killWaitMs ?? DEFAULT_KILL_WAIT_MS,
+    readyTimeoutMs: options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    owner: options.owner,
+    logFile: options.logFile === undefined ? undefined : path.resolve(options.logFile),
+    source: options.source,
+  };
+}
