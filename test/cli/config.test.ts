@@ -60,6 +60,7 @@ describe('mcp-reaper config', () => {
       pidFile: 'daemon.pid',
       graceMs: 500,
       killWaitMs: 2000,
+      respawnWindowMs: 300,
       dryRun: false,
     });
     for (const source of Object.values(out.sources)) expect(source).toEqual({ from: 'default' });
@@ -75,7 +76,7 @@ describe('mcp-reaper config', () => {
       dryRun: true,
     });
     const env = { MCP_REAPER_NAMES: 'env-a, env-b', MCP_REAPER_GRACE_MS: '200', MCP_REAPER_KILL_WAIT_MS: '300' };
-    const out = await resolved(['--grace', '400', '--name', 'flag-a', '--name', 'flag-b'], cwd, env);
+    const out = await resolved(['--grace', '400', '--respawn-window', '0', '--name', 'flag-a', '--name', 'flag-b'], cwd, env);
 
     expect(out.configFile).toBe(configFile);
     expect(out.options).toMatchObject({
@@ -94,6 +95,7 @@ describe('mcp-reaper config', () => {
       pidFile: { from: 'default' },
       graceMs: { from: 'flag', flag: '--grace' },
       killWaitMs: { from: 'env', variable: 'MCP_REAPER_KILL_WAIT_MS' },
+      respawnWindowMs: { from: 'flag', flag: '--respawn-window' },
       dryRun: { from: 'config', file: configFile },
     });
 
@@ -112,6 +114,7 @@ describe('mcp-reaper config', () => {
       MCP_REAPER_PID_FILE: 'y.pid',
       MCP_REAPER_GRACE_MS: '0',
       MCP_REAPER_KILL_WAIT_MS: '1500',
+      MCP_REAPER_RESPAWN_WINDOW_MS: '1000',
       MCP_REAPER_DRY_RUN: 'yes',
       MCP_REAPER_OWNER: 'someone-else', // used by later features: not an error
     });
@@ -122,6 +125,7 @@ describe('mcp-reaper config', () => {
       pidFile: 'y.pid',
       graceMs: 0,
       killWaitMs: 1500,
+      respawnWindowMs: 1000,
       dryRun: true,
     });
   });

@@ -17,6 +17,13 @@ describe('resolveSweepOptions', () => {
     });
   });
 
+  it('watches for respawns after a global sweep only: a scoped one must stay fast', () => {
+    expect(resolveSweepOptions({}).respawnWindowMs).toBe(300);
+    expect(resolveSweepOptions({ owner: 'run-1' }).respawnWindowMs).toBe(0);
+    expect(resolveSweepOptions({ descendantsOf: 42 }).respawnWindowMs).toBe(0);
+    expect(resolveSweepOptions({ owner: 'run-1', respawnWindowMs: 200 }).respawnWindowMs).toBe(200);
+  });
+
   it('lists every problem at once, naming the option, the value and its type', () => {
     let error: unknown;
     try {

@@ -35,6 +35,12 @@ export interface SweepOptions {
   owner?: string;
   /** Scope the sweep to daemons descended from this pid (alone, or in addition to `owner`). Default: none. */
   descendantsOf?: number;
+  /**
+   * How long after the first signal to watch for a daemon that a supervisor (launchd KeepAlive,
+   * systemd Restart=) starts again; it is reported as `respawned`. 0 turns the check off. Default:
+   * `300`, or `0` in a scoped sweep (a test's own daemons have no supervisor, and hooks stay fast).
+   */
+  respawnWindowMs?: number;
   /** Where process facts come from. Default: /proc on Linux, `ps` on macOS. For tests. */
   source?: ProcessSource;
 }
@@ -49,6 +55,7 @@ export interface ResolvedSweepOptions {
   dryRun: boolean;
   owner: string | undefined;
   descendantsOf: number | undefined;
+  respawnWindowMs: number;
   source: ProcessSource | undefined;
 }
 
@@ -58,13 +65,16 @@ export const DEFAULT_FILES: readonly string[] = [DEFAULT_SOCKET_NAME, 'daemon.pi
 export const DEFAULT_PID_FILE = 'daemon.pid';
 export const DEFAULT_GRACE_MS = 500;
 export const DEFAULT_KILL_WAIT_MS = 2000;
+// systemd restarts after RestartSec (100 ms by default) and launchd restarts a long-running job at
+// once: 300 ms after the first signal sees both, and costs a cooperative sweep little.
+export const DEFAULT_RESPAWN_WINDOW_MS = 300;
 /** The longest wait any option may ask for. */
 export const MAX_WAIT_MS = 10 * 60 * 1000;
 
-const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'source'] as const;
+const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'respawnWindowMs', 'source'] as const;
 
 /** The keys a user may set in a config file or the environment (the rest are programmatic seams). */
-export const USER_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun'] as const;
+export const USER_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'dryRun'] as const;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
@@ -117,6 +127,7 @@ export function validateSweepOptions(options: unknown, where = 'sweep() options'
       }
       case 'graceMs':
       case 'killWaitMs':
+      case 'respawnWindowMs':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_WAIT_MS) {
           problems.push(`"${key}" must be a whole number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${describe(value)}`);
         }
@@ -162,6 +173,8 @@ export function resolveSweepOptions(options: SweepOptions = {}): ResolvedSweepOp
     dryRun: options.dryRun ?? false,
     owner: options.owner,
     descendantsOf: options.descendantsOf,
+    respawnWindowMs:
+      options.respawnWindowMs ?? (options.owner === undefined && options.descendantsOf === undefined ? DEFAULT_RESPAWN_WINDOW_MS : 0),
     source: options.source,
   };
 }

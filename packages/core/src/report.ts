@@ -11,7 +11,9 @@ export type ProcessAction =
   /** A match that is not a leftover (an owned `serve` with a live parent): left alone on purpose. */
   | 'kept'
   /** A match left alone for safety (another user's, ourselves, an ancestor, pid 1): `reason` says why. */
-  | 'skipped';
+  | 'skipped'
+  /** Came back right after being stopped (a supervisor restarts it): `reason` says how to stop that. */
+  | 'respawned';
 
 export interface ProcessReport {
   pid: number;
@@ -39,7 +41,7 @@ export interface FileReport {
 }
 
 export interface SweepReport {
-  /** True when nothing survived and nothing had to be skipped for safety. */
+  /** True when nothing survived or respawned and nothing had to be skipped for safety. */
   ok: boolean;
   dryRun: boolean;
   durationMs: number;
@@ -50,7 +52,7 @@ export interface SweepReport {
 /** `ok` is derived in one place so the CLI, adapters and JSON agree. */
 export function isClean(processes: readonly ProcessReport[], files: readonly FileReport[]): boolean {
   return (
-    processes.every((p) => p.action !== 'survived' && p.action !== 'skipped') &&
+    processes.every((p) => p.action !== 'survived' && p.action !== 'skipped' && p.action !== 'respawned') &&
     files.every((f) => f.action !== 'skipped')
   );
 }

@@ -4,6 +4,7 @@ import { checkPidFile } from './files/check-pid-file.js';
 import { holdsSocket, listeningInodes } from './files/socket-listener.js';
 import { removeStale, type RemoveContext, type StaleFile } from './files/stale-files.js';
 import { planKills } from './kill/kill-plan.js';
+import { findRespawned } from './kill/find-respawned.js';
 import { terminate } from './kill/terminate.js';
 import { resolveSweepOptions, type SweepOptions } from './options.js';
 import { findLeftovers, type Leftover } from './processes/find-leftovers.js';
@@ -116,6 +117,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
       processes.push({ pid: info.pid, command: commandOf(info), action: 'would-kill', reason: describe(info.pid, '') });
     }
   } else {
+    const signalledAt = performance.now();
     const outcomes = await terminate(plan.targets, {
       source,
       graceMs: opts.graceMs,
@@ -137,6 +139,19 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
         ...(outcome.signal && { signal: outcome.signal }),
         reason: `${describe(info.pid, 'joined a daemon group during the sweep')}: ${outcome.reason}`,
       });
+    }
+    if (opts.respawnWindowMs > 0 && leftovers.length > 0) {
+      const stoppedPids = new Set(outcomes.filter((o) => o.action !== 'survived').map((o) => o.info.pid));
+      const respawned = await findRespawned({
+        stopped: leftovers.map((l) => l.info).filter((info) => stoppedPids.has(info.pid)),
+        names,
+        source,
+        signalledAt,
+        windowMs: opts.respawnWindowMs,
+      });
+      for (const { info, reason } of respawned) {
+        processes.push({ pid: info.pid, command: commandLine(info), action: 'respawned', reason });
+      }
     }
   }
   const reported = new Set(processes.map((p) => p.pid));

@@ -51,17 +51,18 @@ export function addOptionFlags(command: Command): void {
     .option('--name <name>', 'executable name of the daemon; repeat for more (default: mcp-server-pm)', collect)
     .option('--file <name>', 'file inside the state directory to remove when stale; repeat for more (default: mcp.sock, daemon.pid)', collect)
     .option('--grace <ms>', 'milliseconds to wait after SIGTERM before SIGKILL (default: 500)', parseMs)
+    .option('--respawn-window <ms>', 'milliseconds after the first signal to watch for a daemon a supervisor restarts; 0: off (default: 300)', parseMs)
     .option('--dry-run', 'change nothing; report what would happen')
     .option('--no-dry-run', 'really act even when the environment or config file says dry run')
     .option('--config <file>', 'load this config file (.json/.js/.mjs/.cjs) instead of searching for one');
 }
 
 export function resolveFor(ctx: Context, flags: CommonFlags): Promise<ResolvedCliOptions> {
-  const { dir, name, file, grace, dryRun, config } = flags;
+  const { dir, name, file, grace, respawnWindow, dryRun, config } = flags;
   return resolveCliOptions({
     cwd: ctx.io.cwd,
     env: ctx.io.env,
-    flags: { dir, name, file, grace, dryRun },
+    flags: { dir, name, file, grace, respawnWindow, dryRun },
     ...(config !== undefined ? { configFile: config } : {}),
   });
 }

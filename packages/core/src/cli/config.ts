@@ -7,6 +7,7 @@ import {
   DEFAULT_FILES,
   DEFAULT_GRACE_MS,
   DEFAULT_KILL_WAIT_MS,
+  DEFAULT_RESPAWN_WINDOW_MS,
   DEFAULT_NAMES,
   DEFAULT_PID_FILE,
   USER_KEYS,
@@ -49,6 +50,7 @@ export interface OptionFlags {
   name?: string[];
   file?: string[];
   grace?: number;
+  respawnWindow?: number;
   dryRun?: boolean;
 }
 
@@ -70,10 +72,18 @@ export const ENV = {
   pidFile: 'MCP_REAPER_PID_FILE',
   graceMs: 'MCP_REAPER_GRACE_MS',
   killWaitMs: 'MCP_REAPER_KILL_WAIT_MS',
+  respawnWindowMs: 'MCP_REAPER_RESPAWN_WINDOW_MS',
   dryRun: 'MCP_REAPER_DRY_RUN',
 } as const satisfies Record<UserKey, string>;
 
-const FLAGS = { dir: '--dir', name: '--name', file: '--file', grace: '--grace', dryRun: '--dry-run' } as const;
+const FLAGS = {
+  dir: '--dir',
+  name: '--name',
+  file: '--file',
+  grace: '--grace',
+  respawnWindow: '--respawn-window',
+  dryRun: '--dry-run',
+} as const;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -211,6 +221,7 @@ export function readEnvLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
         break;
       case 'graceMs':
       case 'killWaitMs':
+      case 'respawnWindowMs':
         if (!/^\s*\d+\s*$/.test(raw)) {
           problems.push(`${shown}: expected a whole number of milliseconds, e.g. ${key === 'graceMs' ? DEFAULT_GRACE_MS : DEFAULT_KILL_WAIT_MS}`);
           continue;
@@ -262,6 +273,7 @@ export function readFlagLayer(flags: OptionFlags, cwd: string): Layer {
   take('names', 'name', flags.name);
   take('files', 'file', flags.file);
   take('graceMs', 'grace', flags.grace);
+  take('respawnWindowMs', 'respawnWindow', flags.respawnWindow);
   take('dryRun', 'dryRun', flags.dryRun);
   if (problems.length > 0) throw problemList('Invalid command-line flags', problems, "Fix the flags named above; 'mcp-reaper --help' lists them.");
   return { options: options as UserOptions, sources };
@@ -276,6 +288,7 @@ export function defaultLayer(env: NodeJS.ProcessEnv): Layer {
     pidFile: DEFAULT_PID_FILE,
     graceMs: DEFAULT_GRACE_MS,
     killWaitMs: DEFAULT_KILL_WAIT_MS,
+    respawnWindowMs: DEFAULT_RESPAWN_WINDOW_MS,
     dryRun: false,
   };
   const sources: Layer['sources'] = {};

@@ -38,6 +38,7 @@ function processColor(action: ProcessAction, c: Colors): (s: string) => string {
       return c.yellow;
     case 'survived':
     case 'skipped':
+    case 'respawned':
       return c.red;
   }
 }
@@ -67,7 +68,7 @@ function trim(text: string, max: number): string {
 }
 
 function isProblem(p: ProcessReport): boolean {
-  return p.action === 'survived' || p.action === 'skipped';
+  return p.action === 'survived' || p.action === 'skipped' || p.action === 'respawned';
 }
 
 function processLine(p: ProcessReport, width: number, c: Colors): string {
@@ -128,6 +129,8 @@ export function summaryLine(report: SweepReport, scanned?: FormatOptions['scanne
   if (kept > 0) parts.push(`${kept} kept`);
   const survived = count(ps, 'survived');
   if (survived > 0) parts.push(`${survived} survived`);
+  const respawned = count(ps, 'respawned');
+  if (respawned > 0) parts.push(`${respawned} respawned`);
   const skippedP = count(ps, 'skipped');
   if (skippedP > 0) parts.push(`${plural(skippedP, 'process', 'processes')} skipped`);
   const skippedF = count(fs, 'skipped');
@@ -148,6 +151,8 @@ export function verdictLine(report: SweepReport): string | undefined {
   const parts: string[] = [];
   const survived = count(report.processes, 'survived');
   if (survived > 0) parts.push(`${plural(survived, 'process', 'processes')} survived`);
+  const respawned = count(report.processes, 'respawned');
+  if (respawned > 0) parts.push(`${plural(respawned, 'daemon')} came back (a supervisor restarts it)`);
   const skippedP = count(report.processes, 'skipped');
   if (skippedP > 0) parts.push(`${plural(skippedP, 'process', 'processes')} skipped for safety`);
   const skippedF = count(report.files, 'skipped');
