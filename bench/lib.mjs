@@ -23,7 +23,9 @@ const coreUrl = process.env.MCP_REAPER_BENCH_CORE
   ? pathToFileURL(path.resolve(process.env.MCP_REAPER_BENCH_CORE)).href
   : new URL('../packages/core/dist/index.js', import.meta.url).href;
 /** The core's `sweep`, from ../packages/core/dist/index.js. */
-export const { sweep } = await import(coreUrl);
+export const core = await import(coreUrl);
+export const { sweep } = core;
+export { coreUrl };
 
 // ---------------------------------------------------------------------------------------------
 // Statistics and formatting.
@@ -119,7 +121,7 @@ export function readCmdline(pid) {
   }
 }
 
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until every pid is gone (or a zombie); throws after `timeoutMs`. */
 export async function waitGone(pids, timeoutMs = 10_000) {

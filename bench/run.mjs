@@ -11,9 +11,10 @@ import * as listing from './listing.mjs';
 import * as killCooperative from './kill-cooperative.mjs';
 import * as killStubborn from './kill-stubborn.mjs';
 import * as descendants from './descendants.mjs';
+import * as lifecycle from './lifecycle.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-const benches = { listing, killCooperative, killStubborn, descendants };
+const benches = { listing, killCooperative, killStubborn, descendants, lifecycle };
 
 const machine = machineInfo();
 console.log(`node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), load ${machine.loadavg.join(' ')}, ${machine.processes} processes\n`);
@@ -41,6 +42,8 @@ const rows = [
   row('kill 10 stubborn', `sweep grace 500 ${ms(r.killStubborn?.sweep)}`, '', undefined, '< 650 ms', r.killStubborn?.met),
   row('descendants (1+5)', `sweep dry-run ${ms(r.descendants?.sweepDryRun)}`, `tree-kill cb ${ms(r.descendants?.treeKillCallback)}`, r.descendants?.ratioDryVsTreeKill, '-', undefined),
   row('descendants verified', `sweep ${ms(r.descendants?.sweepVerified)}`, `tree-kill+poll ${ms(r.descendants?.treeKillUntilGone)}`, r.descendants?.ratioVerifiedVsTreeKillUntilGone, '-', undefined),
+  row('readiness noticed', `startDaemon ${ms(r.lifecycle?.readiness.startDaemon)}`, `0.5 s polling ${ms(r.lifecycle?.readiness.scriptPolling)}`, r.lifecycle?.readiness.ratio, '-', undefined),
+  row('watchdog after SIGKILL', `sweep ${ms(r.lifecycle?.watchdog.sweptAfter)}`, '', undefined, '≤ 2000 ms', r.lifecycle?.watchdog.met),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];

@@ -38,7 +38,7 @@ export interface StartDaemonOptions {
   killWaitMs?: number;
   /** How long the daemon may take to answer on its socket, in ms. Default: `10000`. */
   readyTimeoutMs?: number;
-  /** Tag set as `MCP_REAPER_OWNER` in the daemon's environment, so sweeps can tell whose it is. Default: none. */
+  /** Tag set as `MCP_REAPER_OWNER` in the daemon's environment, so sweeps can tell whose it is. Default: none (a tag inherited from `process.env` passes through). */
   owner?: string;
   /**
    * File the daemon's stdout and stderr are appended to, kept after stop. Default: a temporary file,
