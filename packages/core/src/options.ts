@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ReaperError } from './errors.js';
 import type { ProcessSource } from './processes/process-info.js';
 import { defaultStateDir } from './state-dir.js';
+import { describe, ownerProblem, unknownOption, waitProblem } from './validate.js';
 
 /** Options of `sweep()`. Every field is optional; the default is in its comment. */
 export interface SweepOptions {
@@ -68,20 +69,12 @@ export const DEFAULT_KILL_WAIT_MS = 2000;
 // systemd restarts after RestartSec (100 ms by default) and launchd restarts a long-running job at
 // once: 300 ms after the first signal sees both, and costs a cooperative sweep little.
 export const DEFAULT_RESPAWN_WINDOW_MS = 300;
-/** The longest wait any option may ask for. */
-export const MAX_WAIT_MS = 10 * 60 * 1000;
+export { MAX_WAIT_MS } from './validate.js';
 
 const KNOWN_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'respawnWindowMs', 'source'] as const;
 
 /** The keys a user may set in a config file or the environment (the rest are programmatic seams). */
 export const USER_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'dryRun'] as const;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
-  if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
-  if (value === null) return 'null';
-  return `${String(value)} (${typeof value})`;
-}
 
 /** A name of a file inside `dir`, or an executable name: one path segment. */
 function badSegment(value: unknown): string | undefined {
@@ -127,20 +120,19 @@ export function validateSweepOptions(options: unknown, where = 'sweep() options'
       }
       case 'graceMs':
       case 'killWaitMs':
-      case 'respawnWindowMs':
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_WAIT_MS) {
-          problems.push(`"${key}" must be a whole number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${describe(value)}`);
-        }
+      case 'respawnWindowMs': {
+        const problem = waitProblem(key, value);
+        if (problem) problems.push(problem);
         break;
+      }
       case 'dryRun':
         if (typeof value !== 'boolean') problems.push(`"dryRun" must be true or false, got ${describe(value)}`);
         break;
-      case 'owner':
-        // No white space: macOS shows the environment space-separated, so a tag must not contain one.
-        if (typeof value !== 'string' || !/^[^\s=\0]+$/.test(value)) {
-          problems.push(`"owner" must be a tag without spaces or "=" (e.g. "run-1/worker-2"), got ${describe(value)}`);
-        }
+      case 'owner': {
+        const problem = ownerProblem(value);
+        if (problem) problems.push(problem);
         break;
+      }
       case 'descendantsOf':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
           problems.push(`"descendantsOf" must be a pid (a whole number above 0), got ${describe(value)}`);
@@ -149,10 +141,8 @@ export function validateSweepOptions(options: unknown, where = 'sweep() options'
       case 'source':
         if (typeof value !== 'object' || value === null) problems.push(`"source" must be a ProcessSource object, got ${describe(value)}`);
         break;
-      default: {
-        const hint = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k));
-        problems.push(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; known options: ${USER_KEYS.join(', ')}`);
-      }
+      default:
+        problems.push(unknownOption(key, KNOWN_KEYS, USER_KEYS));
     }
   }
   if (problems.length > 0) {

@@ -4,6 +4,7 @@ import { ReaperError } from './errors.js';
 import { validateSweepOptions, type SweepOptions } from './options.js';
 import { isDead } from './processes/process-info.js';
 import { defaultProcessSource } from './processes/process-source.js';
+import { waitProblem } from './validate.js';
 
 /** Options of `startWatchdog()`: what to sweep when the watched process dies, plus how to watch. */
 export interface WatchdogOptions extends Omit<SweepOptions, 'source' | 'dryRun'> {
@@ -47,9 +48,8 @@ export async function startWatchdog(options: WatchdogOptions): Promise<Watchdog>
   if (sweepOptions.owner === undefined) {
     throw new ReaperError('EINVALIDOPTION', 'startWatchdog() needs "owner": the run\'s tag, so that it sweeps only that run\'s daemons.');
   }
-  if (!Number.isInteger(intervalMs) || intervalMs < 10) {
-    throw new ReaperError('EINVALIDOPTION', `"intervalMs" must be a whole number of ms, at least 10; got ${String(intervalMs)}.`);
-  }
+  const intervalProblem = waitProblem('intervalMs', intervalMs, 10);
+  if (intervalProblem) throw new ReaperError('EINVALIDOPTION', `Invalid startWatchdog() options:\n  - ${intervalProblem}`);
   const watched = (await defaultProcessSource().probe([watchPid])).get(watchPid);
   if (isDead(watched)) throw new ReaperError('EINVALIDOPTION', `"watchPid" ${watchPid} is not a running process.`);
 

@@ -244,7 +244,7 @@ describe('options', () => {
         e.code === 'EINVALIDOPTION' &&
         message.includes('"readyTimeoutMs" must be a whole number of milliseconds from 1 to 600000, got 0 (number)') &&
         message.includes('"graceMs" must be a whole number of milliseconds from 0 to 600000, got "5" (string)') &&
-        message.includes('"owner" must be a non-empty tag without white space, got "a b" (string)') &&
+        message.includes('"owner" must be a tag without spaces or "=" (e.g. "run-1/worker-2"), got "a b" (string)') &&
         message.includes('unknown option "sockPath"')
       );
     });

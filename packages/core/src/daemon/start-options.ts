@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ReaperError } from '../errors.js';
-import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME, MAX_WAIT_MS } from '../options.js';
+import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME } from '../options.js';
+import { describe, ownerProblem, unknownOption, waitProblem } from '../validate.js';
 import { OWNER_ENV } from '../processes/owner-tag.js';
 import type { ProcessSource } from '../processes/process-info.js';
 import { defaultStateDir } from '../state-dir.js';
@@ -77,13 +78,6 @@ const KNOWN_KEYS = [
   'readyTimeoutMs', 'owner', 'logFile', 'source',
 ] as const;
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
-  if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
-  if (value === null) return 'null';
-  return `${String(value)} (${typeof value})`;
-}
-
 const isPath = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && !value.includes('\0');
 
 function problemsOf(record: Record<string, unknown>): string[] {
@@ -120,25 +114,20 @@ function problemsOf(record: Record<string, unknown>): string[] {
       case 'graceMs':
       case 'killWaitMs':
       case 'readyTimeoutMs': {
-        const min = key === 'readyTimeoutMs' ? 1 : 0;
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_WAIT_MS) {
-          problems.push(`"${key}" must be a whole number of milliseconds from ${min} to ${MAX_WAIT_MS}, got ${describe(value)}`);
-        }
+        const problem = waitProblem(key, value, key === 'readyTimeoutMs' ? 1 : 0);
+        if (problem) problems.push(problem);
         break;
       }
-      case 'owner':
-        // Tags are matched up to the first white space in macOS `ps -E` output: none allowed.
-        if (typeof value !== 'string' || value.length === 0 || /\s/.test(value)) {
-          problems.push(`"owner" must be a non-empty tag without white space, got ${describe(value)}`);
-        }
+      case 'owner': {
+        const problem = ownerProblem(value);
+        if (problem) problems.push(problem);
         break;
+      }
       case 'source':
         if (typeof value !== 'object' || value === null) problems.push(`"source" must be a ProcessSource object, got ${describe(value)}`);
         break;
-      default: {
-        const hint = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || k.startsWith(key) || key.startsWith(k));
-        problems.push(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; known options: ${KNOWN_KEYS.join(', ')}`);
-      }
+      default:
+        problems.push(unknownOption(key, KNOWN_KEYS));
     }
   }
   return problems;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ReaperError } from '../errors.js';
 import { formatTime, startedAfterPidFile } from '../files/check-pid-file.js';
 import { fileType, readPidFile, type PidFileState } from '../files/pid-file.js';
-import { DEFAULT_NAMES, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME, MAX_WAIT_MS, validateSweepOptions } from '../options.js';
+import { DEFAULT_NAMES, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME, validateSweepOptions } from '../options.js';
+import { describe, unknownOption, waitProblem } from '../validate.js';
 import { matchDaemon } from '../processes/match.js';
 import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
 import { defaultProcessSource } from '../processes/process-source.js';
@@ -62,13 +63,6 @@ interface ResolvedHealthOptions {
   source: ProcessSource;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
-  if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
-  if (value === null) return 'null';
-  return `${String(value)} (${typeof value})`;
-}
-
 /** Problems with the keys only healthCheck has, and with keys it does not know. */
 function ownProblems(record: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -79,12 +73,10 @@ function ownProblems(record: Record<string, unknown>): string[] {
         problems.push(`"socketPath" must be a non-empty path, got ${describe(value)}`);
       }
     } else if (key === 'timeoutMs') {
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_WAIT_MS) {
-        problems.push(`"timeoutMs" must be a whole number of milliseconds from 1 to ${MAX_WAIT_MS}, got ${describe(value)}`);
-      }
+      const problem = waitProblem(key, value, 1);
+      if (problem) problems.push(problem);
     } else {
-      const hint = KNOWN_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
-      problems.push(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; known options: ${KNOWN_KEYS.join(', ')}`);
+      problems.push(unknownOption(key, KNOWN_KEYS));
     }
   }
   return problems;
