@@ -10,7 +10,9 @@ export {
   type HealthCheckName,
   type HealthReport,
 } from './health/health-check.js';
-export { OWNER_ENV, isOwnedBy } from './processes/owner-tag.js';
+export { OWNER_ENV, isOwnedBy, ownerTag } from './processes/owner-tag.js';
+export { startRun, RUN_ENV, type Run, type StartRunOptions } from './runner/start-run.js';
+export { checkLeaks, ON_LEAK_MODES, type LeakCheck, type OnLeak } from './runner/check-leaks.js';
 export {
   resolveSweepOptions,
   validateSweepOptions,

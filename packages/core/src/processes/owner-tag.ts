@@ -5,6 +5,14 @@
  */
 export const OWNER_ENV = 'MCP_REAPER_OWNER';
 
+/**
+ * Builds a tag from its parts (run id, worker, test file…): white space and "=" become "_" (a tag
+ * must have neither) and "/" inside a part becomes ":" (it separates the parts).
+ */
+export function ownerTag(...parts: readonly (string | number)[]): string {
+  return parts.map((part) => String(part).replace(/[\s=\0]+/g, '_').replaceAll('/', ':')).join('/');
+}
+
 /** Whether a process tagged `tag` belongs to `owner`: the same tag, or one below it (`run/w3` is under `run`). */
 export function isOwnedBy(tag: string | undefined, owner: string): boolean {
   return tag !== undefined && (tag === owner || tag.startsWith(`${owner}/`));
