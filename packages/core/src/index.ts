@@ -11,6 +11,7 @@ export {
   type HealthReport,
 } from './health/health-check.js';
 export { OWNER_ENV, isOwnedBy, ownerTag } from './processes/owner-tag.js';
+export { loadOptions, type LoadOptionsInput } from './load-options.js';
 export { startRun, RUN_ENV, type Run, type StartRunOptions } from './runner/start-run.js';
 export { checkLeaks, ON_LEAK_MODES, type LeakCheck, type OnLeak } from './runner/check-leaks.js';
 export {

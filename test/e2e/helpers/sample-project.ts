@@ -1,0 +1,135 @@
+// Sample projects as users have them: a temp directory outside the workspace, the runner from the
+// registry, and our packages installed from the tarballs `pnpm pack` makes (not workspace links),
+// so the tests prove what a user installs. `pnpm test` builds the packages first.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const PACKAGES = ['core', 'jest-env', 'vitest-setup', 'playwright-fixture'];
+
+let packing: Promise<Record<string, string>> | undefined;
+
+/** Packs every workspace package once per test process: package name → tarball path. */
+export function packWorkspace(): Promise<Record<string, string>> {
+  packing ??= (async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-packs-'));
+    const tarballs: Record<string, string> = {};
+    for (const dir of PACKAGES) {
+      const packageDir = path.join(REPO, 'packages', dir);
+      const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string };
+      // pnpm pack rewrites `workspace:*` to the real version, as publishing would.
+      await exec('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir });
+      const file = fs.readdirSync(out).find((f) => f.startsWith(name.replace('@', '').replace('/', '-')));
+      if (!file) throw new Error(`pnpm pack of ${name} made no tarball in ${out}`);
+      tarballs[name] = path.join(out, file);
+    }
+    return tarballs;
+  })();
+  return packing;
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SampleProject {
+  dir: string;
+  /** Runs a command in the project (e.g. `npx jest`), collecting its output. */
+  run(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
+  /** Starts a command in its own process group (detached), for tests that signal the whole group. */
+  start(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv }): ChildProcess & { output(): string };
+  /** Writes (or overwrites) files, relative to the project. */
+  write(files: Record<string, string>): void;
+  remove(): void;
+}
+
+export interface ProjectOptions {
+  /** A short name for the temp directory. */
+  name: string;
+  /** Packages from the registry, name → version range (the runner, e.g. `{ jest: '^30' }`). */
+  dependencies: Record<string, string>;
+  /** Our packages to install from their tarballs, by name. `@mcp-reaper/core` always comes too. */
+  packages: readonly string[];
+  /** More package.json fields (`type`, `jest`, `mcpReaper`…). */
+  packageJson?: Record<string, unknown>;
+  files?: Record<string, string>;
+  /** The node to run with (e.g. Node 22 for Vitest 5). Default: this one. */
+  nodePath?: string;
+}
+
+/** Creates a project outside the workspace and installs it with npm, as a user would. */
+export async function createProject(options: ProjectOptions): Promise<SampleProject> {
+  const tarballs = await packWorkspace();
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `mcp-reaper-e2e-${options.name}-`)));
+  const ours = Object.fromEntries(['@mcp-reaper/core', ...options.packages].map((name) => [name, `file:${tarballs[name]}`]));
+  const packageJson = {
+    name: `sample-${options.name}`,
+    private: true,
+    ...options.packageJson,
+    dependencies: { ...options.dependencies, ...ours },
+    // The adapters depend on @mcp-reaper/core by version, which no registry has: use the tarball.
+    overrides: { '@mcp-reaper/core': ours['@mcp-reaper/core'] },
+  };
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
+  const write = (files: Record<string, string>) => {
+    for (const [file, content] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), content);
+    }
+  };
+  write(options.files ?? {});
+  await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeout: 5 * 60_000 });
+
+  const node = options.nodePath ?? process.execPath;
+  const environment = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
+    const merged: NodeJS.ProcessEnv = {
+    ...process.env,
+    // The project runs as a user's would: none of this repository's test settings leak in.
+    VITEST: undefined,
+    VITEST_WORKER_ID: undefined,
+    VITEST_POOL_ID: undefined,
+    NODE_OPTIONS: undefined,
+    MCP_REAPER_OWNER: undefined,
+    MCP_REAPER_RUN: undefined,
+    NO_COLOR: '1',
+    PATH: `${path.dirname(node)}${path.delimiter}${path.join(dir, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+    ...env,
+    };
+    for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
+    return merged;
+  };
+
+  return {
+    dir,
+    write,
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+    run(command, args, runOptions = {}) {
+      return new Promise((resolve) => {
+        const child = spawn(command, args, { cwd: dir, env: environment(runOptions.env), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        const timer = setTimeout(() => child.kill('SIGKILL'), runOptions.timeoutMs ?? 120_000);
+        child.on('close', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code, signal, stdout, stderr });
+        });
+      });
+    },
+    start(command, args, startOptions = {}) {
+      const child = spawn(command, args, { cwd: dir, env: environment(startOptions.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let output = '';
+      child.stdout?.on('data', (chunk) => (output += chunk));
+      child.stderr?.on('data', (chunk) => (output += chunk));
+      return Object.assign(child, { output: () => output });
+    },
+  };
+}
