@@ -74,6 +74,9 @@ export async function startWatchdog(options: WatchdogOptions): Promise<Watchdog>
       stopping ??= (async () => {
         // Our own child: the 'exit' event is exact, no pid-reuse risk in signalling it first.
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        // It was unref'd so that it never kept the runner alive; while we wait for it, it must, or
+        // Node exits mid-teardown when nothing else is pending (seen in Jest: a failed run exited 0).
+        child.ref();
         await exited;
       })();
       return stopping;
