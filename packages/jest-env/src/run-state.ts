@@ -1,0 +1,22 @@
+import type { OnLeak, Run } from '@mcp-reaper/core';
+
+/**
+ * Jest runs globalSetup and globalTeardown in its main process, each from its own module instance:
+ * the run they share lives on globalThis. `projects` counts the projects whose setup joined it
+ * (Jest runs a project's global setup once per project).
+ */
+export interface RunState {
+  run: Run;
+  onLeak: OnLeak;
+  projects: number;
+}
+
+const KEY = Symbol.for('@mcp-reaper/jest-env.run');
+
+export function getRunState(): RunState | undefined {
+  return (globalThis as Record<symbol, RunState | undefined>)[KEY];
+}
+
+export function setRunState(state: RunState | undefined): void {
+  (globalThis as Record<symbol, RunState | undefined>)[KEY] = state;
+}

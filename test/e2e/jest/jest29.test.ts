@@ -1,0 +1,3 @@
+import { describeJest } from './jest-suite.js';
+
+describeJest(29);
