@@ -17,6 +17,8 @@ let packing: Promise<Record<string, string>> | undefined;
 export function packWorkspace(): Promise<Record<string, string>> {
   packing ??= (async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-packs-'));
+    // The installed projects hold copies; the tarballs are only needed while this process installs.
+    process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
     const tarballs: Record<string, string> = {};
     for (const dir of PACKAGES) {
       const packageDir = path.join(REPO, 'packages', dir);
