@@ -1,0 +1,146 @@
+// The spec files the sample projects run. They import the package as a user would, and write what
+// they saw to results/<name>.json so the e2e tests can check it from outside the runner.
+const COMMON = `
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { test, expect } from '@mcp-reaper/playwright-fixture';
+import { bin, daemon, results } from './daemon-options';
+
+function alive(pid: number): boolean {
+  try {
+    return !/\\) Z/.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function ping(socketPath: string): Promise<{ id: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }) + '\\n'));
+    socket.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('\\n')) {
+        socket.end();
+        resolve(JSON.parse(text.slice(0, text.indexOf('\\n'))));
+      }
+    });
+  });
+}
+
+function record(name: string, value: unknown): void {
+  const file = path.join(results, name + '.json');
+  fs.writeFileSync(file + '.tmp', JSON.stringify(value));
+  fs.renameSync(file + '.tmp', file);
+}
+`;
+
+export const lifecycleSpec = `${COMMON}
+test.use({ mcpReaper: { daemon } });
+
+test('first: the leftovers of earlier runs are gone', async () => {
+  const planted = JSON.parse(process.env.PLANTED ?? 'null');
+  const seen = planted && {
+    plantedAlive: alive(planted.pid),
+    socket: fs.existsSync(planted.socket),
+    pidFile: fs.existsSync(planted.pidFile),
+    staleSocket: fs.existsSync(planted.staleSocket),
+  };
+  record('first', { seen, owner: process.env.MCP_REAPER_OWNER });
+  expect(seen).toEqual({ plantedAlive: false, socket: false, pidFile: false, staleSocket: false });
+});
+
+test('mcpDaemon is ready and tagged', async ({ mcpDaemon }) => {
+  const reply = await ping(mcpDaemon.socketPath);
+  const environ = fs.readFileSync('/proc/' + mcpDaemon.pid + '/environ', 'utf8').split('\\0');
+  record('ready', { pid: mcpDaemon.pid, socketPath: mcpDaemon.socketPath, reply, alive: alive(mcpDaemon.pid), environ: environ.filter((e) => e.startsWith('MCP_REAPER_')), owner: process.env.MCP_REAPER_OWNER });
+  expect(reply.id).toBe(7);
+});
+
+for (const n of [1, 2]) {
+  test('mcpWorkerDaemon is shared by the tests of a worker ' + n, async ({ mcpWorkerDaemon }) => {
+    const reply = await ping(mcpWorkerDaemon.socketPath);
+    record('worker-' + n, { pid: mcpWorkerDaemon.pid, socketPath: mcpWorkerDaemon.socketPath, reply, alive: alive(mcpWorkerDaemon.pid) });
+    expect(reply.id).toBe(7);
+  });
+}
+`;
+
+export const leakSpec = `${COMMON}
+test.use({ mcpReaper: { daemon, onLeak: process.env.LEAK_MODE as 'warn' } });
+
+test('leaks a daemon', async () => {
+  const ready = path.join(results, 'leak-ready-' + process.env.LEAK_MODE + '.tmp');
+  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', path.join(path.dirname(results), 'state', 'leak.sock')], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: ready },
+  });
+  child.unref();
+  await expect.poll(() => fs.existsSync(ready), { timeout: 10_000 }).toBe(true);
+  record('leak-' + process.env.LEAK_MODE, { pid: child.pid });
+});
+`;
+
+export const invalidSpec = `${COMMON}
+test.use({ mcpReaper: { onLeak: 'explode' as 'warn' } });
+
+test('never runs', async () => {
+  record('invalid', { ran: true });
+});
+`;
+
+export const hangSpec = `${COMMON}
+test.use({ mcpReaper: { daemon } });
+
+test('hangs with a daemon of its own and a leaked one', async ({ mcpDaemon }) => {
+  test.setTimeout(120_000);
+  const ready = path.join(results, 'hang-leak.tmp');
+  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', path.join(path.dirname(results), 'state', 'hang.sock')], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: ready },
+  });
+  child.unref();
+  await expect.poll(() => fs.existsSync(ready), { timeout: 10_000 }).toBe(true);
+  record('hang', { daemon: mcpDaemon.pid, leaked: child.pid });
+  await new Promise(() => {}); // until the runner is killed
+});
+`;
+
+/** One of the parallel files: two tests, each with its own daemon, each checking it survives its body. */
+export function parallelSpec(file: number): string {
+  const body = (n: number) => `
+test('daemon ${file}-${n}', async ({ mcpDaemon }, testInfo) => {
+  const until = Date.now() + 300;
+  let pings = 0;
+  // Hold the daemon while the other workers start and stop theirs: a cross-kill would show here.
+  while (Date.now() < until) {
+    expect((await ping(mcpDaemon.socketPath)).id).toBe(7);
+    expect(alive(mcpDaemon.pid)).toBe(true);
+    pings++;
+  }
+  record('parallel-${file}-${n}-' + (process.env.RUN_NUMBER ?? '0'), { pid: mcpDaemon.pid, worker: testInfo.workerIndex, pings, owner: process.env.MCP_REAPER_OWNER });
+});
+`;
+  let common = COMMON.replace("from './daemon-options'", "from './daemon-options.js'");
+  if (file === 4) {
+    // The fixtures object on a test of the user's own, as with mergeTests().
+    common = common.replace(
+      "import { test, expect } from '@mcp-reaper/playwright-fixture';",
+      [
+        "import { test as base, expect } from '@playwright/test';",
+        "import { mcpReaperFixtures, type McpReaperTestFixtures, type McpReaperWorkerFixtures } from '@mcp-reaper/playwright-fixture';",
+        'const test = base.extend<McpReaperTestFixtures, McpReaperWorkerFixtures>(mcpReaperFixtures);',
+      ].join('\n'),
+    );
+  }
+  return `${common}
+test.use({ mcpReaper: { daemon } });
+${body(1)}${body(2)}`;
+}

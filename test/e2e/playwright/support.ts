@@ -1,0 +1,169 @@
+// Shared by the Playwright e2e tests: a sample project wired like the package README says, with a fake
+// daemon under a unique name, and ways to look at its processes from outside the runner.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createProject, type ProjectOptions, type SampleProject } from '../helpers/sample-project.js';
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const FAKE_SCRIPT = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
+const README = path.join(REPO, 'packages/playwright-fixture/README.md');
+
+/** The README's playwright.config.ts, verbatim: the sample projects run exactly what users copy. */
+export function readmeConfig(): string {
+  const text = fs.readFileSync(README, 'utf8');
+  const match = /## `playwright\.config\.ts`\s+```ts\n([\s\S]*?)```/.exec(text);
+  if (!match?.[1]) throw new Error(`no playwright.config.ts block in ${README}`);
+  return match[1];
+}
+
+export interface PwProject extends SampleProject {
+  /** The fake daemon's unique name (never mcp-server-pm) and its wrapper. */
+  name: string;
+  bin: string;
+  /** The state dir the config names: `<project>/state/AIAgentPM`. */
+  stateDir: string;
+  /** Where sample tests write what they saw. */
+  results: string;
+  readResults(): Record<string, Record<string, unknown>>;
+  /** Pids of live processes whose command line names this project's daemon wrapper. */
+  daemons(): number[];
+  /** Pids of live processes whose command line names this project at all (runner, workers, watchdog). */
+  anything(): number[];
+  /** Kills what `daemons()` finds (afterAll safety net; each pid re-checked right before). */
+  killLeftovers(): number[];
+}
+
+/** The daemon options every sample test file passes to `test.use({ mcpReaper: { daemon } })`. */
+export async function createPwProject(options: Pick<ProjectOptions, 'name' | 'packageJson' | 'files'>): Promise<PwProject> {
+  const name = `mcpp-${randomBytes(3).toString('hex')}`;
+  const project = await createProject({
+    name: options.name,
+    dependencies: { '@playwright/test': '^1.65' },
+    packages: ['@mcp-reaper/playwright-fixture'],
+    packageJson: { ...options.packageJson, mcpReaper: { names: [name], dir: 'state/AIAgentPM' } },
+    files: options.files,
+  });
+  const bin = path.join(project.dir, 'bin', name);
+  const stateDir = path.join(project.dir, 'state', 'AIAgentPM');
+  const results = path.join(project.dir, 'results');
+  // The shebang names node by absolute path, so the kernel's process name is `name`.
+  project.write({
+    // bin/ is its own CommonJS scope: an extension-less script inside a "type": "module" project.
+    'bin/package.json': '{}\n',
+    [`bin/${name}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(FAKE_SCRIPT).href)});\n`,
+    'tests/daemon-options.ts': [
+      `export const daemon = ${JSON.stringify({ command: bin, env: { XDG_DATA_HOME: path.join(project.dir, 'state') } })};`,
+      `export const bin = ${JSON.stringify(bin)};`,
+      `export const results = ${JSON.stringify(results)};`,
+      '',
+    ].join('\n'),
+    'playwright.config.ts': readmeConfig(),
+  });
+  fs.chmodSync(bin, 0o755);
+  fs.mkdirSync(results, { recursive: true });
+
+  const matching = (needle: string) => () => {
+    const pids: number[] = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${entry}/stat`, 'utf8'))?.[1];
+        if (state !== 'Z' && cmdline.includes(needle)) pids.push(Number(entry));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return pids;
+  };
+  const daemons = matching(bin);
+  return {
+    ...project,
+    name,
+    bin,
+    stateDir,
+    results,
+    readResults: () =>
+      Object.fromEntries(
+        // Only whole records: the sample tests write each to a temporary name and rename it.
+        fs.readdirSync(results).filter((f) => f.endsWith('.json')).map((f) => [f.replace(/\.json$/, ''), JSON.parse(fs.readFileSync(path.join(results, f), 'utf8'))]),
+      ),
+    daemons,
+    anything: matching(project.dir),
+    killLeftovers() {
+      const killed: number[] = [];
+      for (const pid of daemons()) {
+        // Re-checked just now by command line (it names this project's unique wrapper).
+        try {
+          process.kill(pid, 'SIGKILL');
+          killed.push(pid);
+        } catch {
+          // already gone
+        }
+      }
+      return killed;
+    },
+  };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
+    return state !== undefined && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export async function waitUntil<T>(fn: () => T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 5;
+  for (;;) {
+    const value = fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 1.5, 50);
+  }
+}
+
+/**
+ * Plants the leftovers of an "earlier run": a forked daemon (its own session, like the real one) on
+ * a socket of its own, a stale `daemon.pid` naming a dead pid, and a stale `mcp.sock` nobody listens on.
+ */
+export async function plantLeftovers(project: PwProject): Promise<{ pid: number; socket: string; pidFile: string; staleSocket: string }> {
+  const ready = path.join(project.dir, 'planted.json');
+  const socket = path.join(project.dir, 'state', 'planted.sock');
+  fs.rmSync(ready, { force: true });
+  fs.mkdirSync(project.stateDir, { recursive: true });
+  const launcher = spawn(project.bin, ['daemon', '--socket-path', socket], {
+    cwd: project.dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // As a user's shell would start it: none of this repository's test settings.
+    env: { ...process.env, NODE_OPTIONS: undefined, MCP_REAPER_OWNER: undefined, MCP_REAPER_RUN: undefined, XDG_DATA_HOME: path.join(project.dir, 'planted-state'), FAKE_MCP_READY_FILE: ready },
+  });
+  let stderr = '';
+  launcher.stderr?.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise((resolve) => launcher.once('close', resolve));
+  if (code !== 0) throw new Error(`the planted daemon's launcher exited with ${String(code)}: ${stderr}`);
+  const { pid } = await waitUntil(
+    () => fs.existsSync(ready) && (JSON.parse(fs.readFileSync(ready, 'utf8')) as { pid: number }),
+    10_000,
+    `the planted daemon (launcher said: ${stderr})`,
+  );
+  // A dead pid: a process that has exited (and been reaped) by the time spawnSync returns.
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  const pidFile = path.join(project.stateDir, 'daemon.pid');
+  fs.writeFileSync(pidFile, String(dead));
+  // A socket whose listener was SIGKILLed: the file stays, nobody answers.
+  const staleSocket = path.join(project.stateDir, 'mcp.sock');
+  spawnSync(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(staleSocket)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
+  if (!fs.lstatSync(staleSocket).isSocket()) throw new Error('the stale socket was not made');
+  return { pid, socket, pidFile, staleSocket };
+}
