@@ -24,11 +24,11 @@ describe('splitOptions', () => {
         code: 'EINVALIDOPTION',
         message:
           'Invalid test.provide.mcpReaper (vitest.config):\n' +
-          `  - "onLeak" must be one of 'warn', 'fail', 'kill', got "explode" (string)\n` +
+          `  - "onLeak" must be one of "warn", "fail", "kill", got "explode" (string)\n` +
           '  - "watchdog" must be a boolean, got "yes" (string)',
       }),
     );
     expect(() => splitOptions({}, { MCP_REAPER_ON_LEAK: 'loud' })).toThrow(/MCP_REAPER_ON_LEAK \(environment\) must be one of/);
-    expect(() => splitOptions(['warn'], {})).toThrow('expected an object of options, got an array');
+    expect(() => splitOptions(['warn'], {})).toThrow('expected an object of options, got ["warn"] (array)');
   });
 });

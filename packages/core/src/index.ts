@@ -13,7 +13,8 @@ export {
 export { OWNER_ENV, isOwnedBy, ownerTag } from './processes/owner-tag.js';
 export { loadOptions, type LoadOptionsInput } from './load-options.js';
 export { startRun, RUN_ENV, type Run, type StartRunOptions } from './runner/start-run.js';
-export { checkLeaks, ON_LEAK_MODES, type LeakCheck, type OnLeak } from './runner/check-leaks.js';
+export { checkLeaks, onLeakProblem, ON_LEAK_MODES, type LeakCheck, type OnLeak } from './runner/check-leaks.js';
+export { describe as describeValue } from './validate.js';
 export {
   resolveSweepOptions,
   validateSweepOptions,

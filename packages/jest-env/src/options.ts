@@ -1,4 +1,4 @@
-import { ON_LEAK_MODES, ReaperError, isUsageError, loadOptions, type OnLeak, type SweepOptions } from '@mcp-reaper/core';
+import { ReaperError, describeValue as describe, isUsageError, loadOptions, onLeakProblem, type OnLeak, type SweepOptions } from '@mcp-reaper/core';
 
 /** Where Jest users put their overrides; named in every error message. */
 export const OVERRIDES_FROM = 'testEnvironmentOptions.mcpReaper';
@@ -30,14 +30,8 @@ export async function loadJestOptions(rootDir: string, testEnvironmentOptions: u
     throw withoutStack(new ReaperError('EINVALIDOPTION', `Invalid ${OVERRIDES_FROM}: expected an object of options, got ${describe(given)}.`));
   }
   const { onLeak = 'warn', ...overrides } = (given ?? {}) as Record<string, unknown>;
-  if (!ON_LEAK_MODES.includes(onLeak as OnLeak)) {
-    throw withoutStack(
-      new ReaperError(
-        'EINVALIDOPTION',
-        `Invalid ${OVERRIDES_FROM}:\n  - "onLeak" must be one of ${ON_LEAK_MODES.map((m) => `"${m}"`).join(', ')}, got ${describe(onLeak)}`,
-      ),
-    );
-  }
+  const onLeakInvalid = onLeakProblem(onLeak);
+  if (onLeakInvalid) throw withoutStack(new ReaperError('EINVALIDOPTION', `Invalid ${OVERRIDES_FROM}:\n  - ${onLeakInvalid}`));
   try {
     // `dryRun` makes no sense around a test run (the leak check must stop what it finds): dropped.
     const { configFile: _configFile, dryRun: _dryRun, ...sweep } = await loadOptions({
@@ -60,9 +54,4 @@ export function withoutStack(error: unknown): unknown {
   return error;
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
-  if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
-  if (value === null) return 'null';
-  return `${String(value)} (${typeof value})`;
-}
+

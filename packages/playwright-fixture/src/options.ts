@@ -1,7 +1,8 @@
 import path from 'node:path';
 import {
+  describeValue as describe,
   loadOptions,
-  ON_LEAK_MODES,
+  onLeakProblem,
   ReaperError,
   type OnLeak,
   type StartDaemonOptions,
@@ -43,11 +44,6 @@ export interface ResolvedMcpReaperOptions {
 
 const FROM = 'test.use({ mcpReaper })';
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
-  return typeof value === 'string' ? `"${value}" (string)` : `${String(value)} (${typeof value})`;
-}
 
 /**
  * Defaults and validation in one place. `cwd` is where the config file search starts: the
@@ -59,9 +55,8 @@ export async function resolveOptions(options: McpReaperOptions | undefined, cwd:
   }
   const { onLeak = 'warn', daemon = {}, ...overrides } = options ?? {};
   const problems: string[] = [];
-  if (!ON_LEAK_MODES.includes(onLeak)) {
-    problems.push(`"onLeak" must be one of ${ON_LEAK_MODES.map((m) => `"${m}"`).join(', ')}, got ${describe(onLeak)}`);
-  }
+  const onLeakInvalid = onLeakProblem(onLeak);
+  if (onLeakInvalid) problems.push(onLeakInvalid);
   if (typeof daemon !== 'object' || daemon === null || Array.isArray(daemon)) {
     problems.push(`"daemon" must be an object of startDaemon() options, got ${describe(daemon)}`);
   }

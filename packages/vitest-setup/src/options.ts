@@ -1,4 +1,4 @@
-import { ON_LEAK_MODES, ReaperError, type OnLeak, type SweepOptions } from '@mcp-reaper/core';
+import { ReaperError, describeValue as describe, onLeakProblem, type OnLeak, type SweepOptions } from '@mcp-reaper/core';
 
 /**
  * What `test.provide.mcpReaper` in vitest.config.ts may hold: the sweep options of the shared config
@@ -41,11 +41,6 @@ declare module 'vitest' {
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `${JSON.stringify(value)} (string)` : `${String(value)} (${typeof value})`;
-}
 
 /** Splits the adapter's own options from the sweep options, validating the adapter's (the core validates the rest). */
 export function splitOptions(
@@ -60,10 +55,8 @@ export function splitOptions(
   const fromEnv = given === undefined && env[ON_LEAK_ENV] !== undefined && env[ON_LEAK_ENV] !== '';
   const onLeak = given ?? (fromEnv ? env[ON_LEAK_ENV] : 'warn');
   const problems: string[] = [];
-  if (!ON_LEAK_MODES.includes(onLeak as OnLeak)) {
-    const what = fromEnv ? `${ON_LEAK_ENV} (environment)` : '"onLeak"';
-    problems.push(`${what} must be one of ${ON_LEAK_MODES.map((m) => `'${m}'`).join(', ')}, got ${describe(onLeak)}`);
-  }
+  const onLeakInvalid = onLeakProblem(onLeak, fromEnv ? `${ON_LEAK_ENV} (environment)` : '"onLeak"');
+  if (onLeakInvalid) problems.push(onLeakInvalid);
   if (typeof watchdog !== 'boolean') problems.push(`"watchdog" must be a boolean, got ${describe(watchdog)}`);
   if (problems.length > 0) throw new ReaperError('EINVALIDOPTION', `Invalid ${OPTIONS_FROM}:\n  - ${problems.join('\n  - ')}`);
   return { onLeak: onLeak as OnLeak, watchdog: watchdog as boolean, sweep: sweep as SweepOptions };

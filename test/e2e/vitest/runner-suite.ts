@@ -103,7 +103,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
       fs.rmSync(path.join(sample.project.dir, 'out/leak.json'), { force: true });
       const result = await vitest(['tests/leak/'], { MCP_REAPER_ON_LEAK: 'explode' });
       expect(result.code).not.toBe(0);
-      expect(output(result)).toContain(`MCP_REAPER_ON_LEAK (environment) must be one of 'warn', 'fail', 'kill', got "explode" (string)`);
+      expect(output(result)).toContain(`MCP_REAPER_ON_LEAK (environment) must be one of "warn", "fail", "kill", got "explode" (string)`);
       expect(fs.existsSync(path.join(sample.project.dir, 'out/leak.json'))).toBe(false);
       await expectNothingLeft();
     });

@@ -1,4 +1,5 @@
 import type { SweepOptions } from '../options.js';
+import { describe } from '../validate.js';
 import type { ProcessReport, SweepReport } from '../report.js';
 import { sweep } from '../sweep.js';
 
@@ -6,6 +7,12 @@ import { sweep } from '../sweep.js';
 export type OnLeak = 'warn' | 'fail' | 'kill';
 
 export const ON_LEAK_MODES: readonly OnLeak[] = ['warn', 'fail', 'kill'];
+
+/** The problem with an `onLeak` value, if any, in the words every adapter uses. */
+export function onLeakProblem(value: unknown, what = '"onLeak"'): string | undefined {
+  if (ON_LEAK_MODES.includes(value as OnLeak)) return undefined;
+  return `${what} must be one of ${ON_LEAK_MODES.map((mode) => `"${mode}"`).join(', ')}, got ${describe(value)}`;
+}
 
 export interface LeakCheck {
   /** The daemons the owner left running (each reported as stopped, or as survived). */
