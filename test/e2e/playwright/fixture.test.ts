@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hangSpec, invalidSpec, leakSpec, lifecycleSpec } from './sample-tests.js';
-import { createPwProject, isAlive, plantLeftovers, waitUntil, type PwProject } from './support.js';
+import { createPwProject, finishProject, isAlive, plantLeftovers, waitUntil, type PwProject } from './support.js';
 
 let project: PwProject;
 
@@ -21,12 +21,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  if (!project) return;
-  const killed = project.killLeftovers();
-  if (process.env.KEEP_E2E_PROJECT) console.info(`kept ${project.dir}`);
-  else project.remove();
-  // A leftover here is a bug in the package, even when the tests above passed.
-  expect(killed).toEqual([]);
+  expect(finishProject(project)).toEqual([]);
 });
 
 const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;

@@ -2,7 +2,7 @@
 // mcpDaemon held while the others start and stop theirs, several runs in a row.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parallelSpec } from './sample-tests.js';
-import { createPwProject, isAlive, type PwProject } from './support.js';
+import { createPwProject, finishProject, isAlive, type PwProject } from './support.js';
 
 /** Runs in a row: 5 by default (about 6 s each here); the issue's 50 with MCP_REAPER_E2E_RUNS=50. */
 const RUNS = Number(process.env.MCP_REAPER_E2E_RUNS ?? 5);
@@ -18,11 +18,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(() => {
-  if (!project) return;
-  const killed = project.killLeftovers();
-  if (process.env.KEEP_E2E_PROJECT) console.info(`kept ${project.dir}`);
-  else project.remove();
-  expect(killed).toEqual([]);
+  expect(finishProject(project)).toEqual([]);
 });
 
 describe('@mcp-reaper/playwright-fixture with --workers=4', () => {

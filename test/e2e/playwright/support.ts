@@ -109,6 +109,19 @@ export async function createPwProject(options: Pick<ProjectOptions, 'name' | 'pa
   };
 }
 
+/**
+ * afterAll of every e2e file: kills what the project left (exactly its own processes), removes it
+ * unless KEEP_E2E_PROJECT is set, and returns the pids it had to kill: a leftover is a bug in the
+ * package even when every test passed.
+ */
+export function finishProject(project: PwProject | undefined): number[] {
+  if (!project) return [];
+  const killed = project.killLeftovers();
+  if (process.env.KEEP_E2E_PROJECT) console.info(`kept ${project.dir}`);
+  else project.remove();
+  return killed;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
