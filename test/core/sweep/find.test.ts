@@ -26,7 +26,8 @@ describe('finding leftovers', () => {
     const decoys = [
       sb.spawnRaw(['-f', path.join(sb.root, `${sb.name}.log`)], {}, { command: 'tail' }),
       sb.spawnRaw([sb.name], {}, { command: 'grep' }), // waits on its stdin pipe
-      sb.spawnRaw(['-c', `sleep 600; echo ${sb.bin} daemon`], {}, { command: 'bash' }),
+      // Waits with a builtin (no child to outlive the sandbox's cleanup) and mentions the name.
+      sb.spawnRaw(['-c', `read -t 600 _; echo ${sb.bin} daemon`], {}, { command: 'bash' }),
       sb.spawnRaw(['daemon', '--foreground', '--socket-path', path.join(sb.root, 'helper.sock')], { FAKE_MCP_STAY: '1' }, {
         command: helperBin,
       }),
