@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import { checkPidFile } from './files/check-pid-file.js';
+import { LOG_DIR_ENV, removeDaemonLog } from './files/daemon-log.js';
 import { holdsSocket, listeningInodes } from './files/socket-listener.js';
 import { removeStale, type RemoveContext, type StaleFile } from './files/stale-files.js';
 import { planKills } from './kill/kill-plan.js';
@@ -52,6 +53,16 @@ async function daemonSockets(leftovers: readonly Leftover[], source: ProcessSour
   return sockets;
 }
 
+/** The temporary log directories of daemons that `startDaemon()` started, read while they still run. */
+async function daemonLogDirs(leftovers: readonly Leftover[], source: ProcessSource): Promise<Array<{ pid: number; dir: string }>> {
+  const dirs: Array<{ pid: number; dir: string }> = [];
+  for (const { info } of leftovers) {
+    const dir = await source.readEnv(info.pid, LOG_DIR_ENV);
+    if (dir) dirs.push({ pid: info.pid, dir });
+  }
+  return dirs;
+}
+
 /**
  * Finds the leftover daemons, stops them (SIGTERM, grace, SIGKILL, verified) with their descendants,
  * and removes their stale socket and pid files. Never touches pid 1, itself, its ancestors, its own
@@ -89,6 +100,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
   const sockets = await daemonSockets(leftovers, source);
+  const logDirs = await daemonLogDirs(leftovers, source);
 
   // Full command lines for the report, read before anything is stopped (the scan skipped most).
   const commands = await commandLines([...plan.targets, ...plan.leftAlone.map((l) => l.info)], source);
@@ -191,6 +203,12 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
     },
   };
   for (const candidate of candidates) files.push(await removeStale(candidate, context));
+  const gone = new Set(processes.filter((p) => p.action === 'terminated' || p.action === 'killed').map((p) => p.pid));
+  for (const { pid, dir } of logDirs) {
+    if (!opts.dryRun && !gone.has(pid)) continue; // still running, and still writing there
+    const report = removeDaemonLog(dir, pid, { dryRun: opts.dryRun, ownUid });
+    if (report) files.push(report);
+  }
 
   return {
     ok: isClean(processes, files),

@@ -11,6 +11,7 @@ import {
   type DaemonHandle,
 } from '../../../packages/core/src/daemon/start-daemon.js';
 import type { StartDaemonOptions } from '../../../packages/core/src/daemon/start-options.js';
+import { sweep } from '../../../packages/core/src/sweep.js';
 import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
 import { isAlive, readStat } from '../../helpers/wait.js';
 
@@ -128,6 +129,35 @@ describe('ready', () => {
     await daemon.stop();
     expect(children()).toBe(before);
     expect(group(daemon.pid)).toEqual([]);
+  });
+});
+
+describe('stopped by a sweep instead of its handle', () => {
+  it('leaves no temporary log behind: the sweep reads the log dir from its environment and removes it', async () => {
+    const daemon = await start({ owner: 'run-log/w1' });
+    const logDir = path.dirname(daemon.logFile);
+    expect(fs.readFileSync(`/proc/${daemon.pid}/environ`, 'utf8').split('\0')).toContain(`MCP_REAPER_LOG_DIR=${logDir}`);
+
+    const dry = await sweep({ names: [sb.name], dir: sb.stateDir, owner: 'run-log', dryRun: true });
+    expect(dry.files).toContainEqual({ path: logDir, action: 'would-remove', reason: `temporary output log of daemon ${daemon.pid} (started by startDaemon)` });
+    expect(fs.existsSync(daemon.logFile)).toBe(true);
+
+    const report = await sweep({ names: [sb.name], dir: sb.stateDir, owner: 'run-log' });
+    expect(report.processes).toMatchObject([{ pid: daemon.pid, action: 'terminated' }]);
+    expect(report.files).toContainEqual({ path: logDir, action: 'removed', reason: `temporary output log of daemon ${daemon.pid} (started by startDaemon)` });
+    expect(fs.existsSync(logDir)).toBe(false);
+    expect(report.ok).toBe(true);
+    // The handle's own stop() afterwards finds nothing to do and does not fail on the missing log.
+    expect((await daemon.stop()).ok).toBe(true);
+  });
+
+  it('does not tag a daemon whose log the caller named (that log is theirs to keep)', async () => {
+    const logFile = path.join(sb.root, 'kept.log');
+    const daemon = await start({ logFile });
+    expect(fs.readFileSync(`/proc/${daemon.pid}/environ`, 'utf8')).not.toContain('MCP_REAPER_LOG_DIR=');
+    await sweep({ names: [sb.name], dir: sb.stateDir });
+    expect(isAlive(daemon.pid)).toBe(false);
+    expect(fs.existsSync(logFile)).toBe(true);
   });
 });
 

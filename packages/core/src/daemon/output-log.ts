@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { LOG_DIR_PREFIX, LOG_FILE_NAME } from '../files/daemon-log.js';
 
 /** How much of the end of the log is read for the last lines (a daemon's lines are short). */
 const TAIL_BYTES = 16 * 1024;
@@ -13,6 +14,8 @@ const MAX_LINE_LENGTH = 400;
  */
 export interface OutputLog {
   readonly path: string;
+  /** The temporary directory holding it, or undefined for a log the user named. */
+  readonly tempDir: string | undefined;
   /** Open for appending; give it to the child as stdout and stderr, then call `closeFd()`. */
   readonly fd: number;
   closeFd(): void;
@@ -24,8 +27,8 @@ export interface OutputLog {
 
 /** Opens `userPath` for appending, or a fresh temporary file that `dispose()` removes. */
 export function openOutputLog(userPath: string | undefined): OutputLog {
-  const tempDir = userPath === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-daemon-')) : undefined;
-  const logPath = userPath ?? path.join(tempDir!, 'output.log');
+  const tempDir = userPath === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), LOG_DIR_PREFIX)) : undefined;
+  const logPath = userPath ?? path.join(tempDir!, LOG_FILE_NAME);
   let fd: number | undefined;
   try {
     fd = fs.openSync(logPath, 'a', 0o600);
@@ -45,6 +48,7 @@ export function openOutputLog(userPath: string | undefined): OutputLog {
 
   return {
     path: logPath,
+    tempDir,
     fd: openFd,
     closeFd,
     tail(count = 20) {

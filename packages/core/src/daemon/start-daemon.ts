@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import { ReaperError } from '../errors.js';
+import { LOG_DIR_ENV } from '../files/daemon-log.js';
 import { healthCheck, type HealthReport } from '../health/health-check.js';
 import { pingSocket } from '../health/rpc-ping.js';
 import { defaultProcessSource } from '../processes/process-source.js';
@@ -29,7 +30,10 @@ export interface DaemonHandle extends AsyncDisposable {
   readonly socketPath: string;
   /** Its state directory, where it writes the pid file. */
   readonly dir: string;
-  /** Where its stdout and stderr go: the `logFile` option, or a temporary file removed by `stop()`. */
+  /**
+   * Where its stdout and stderr go: the `logFile` option, or a temporary file removed by `stop()` (or by
+   * the sweep that stops the daemon, e.g. a leak check: the daemon carries MCP_REAPER_LOG_DIR for it).
+   */
   readonly logFile: string;
   /**
    * Stops the whole process group (SIGTERM, `graceMs`, SIGKILL, verified), removes its socket and its
@@ -152,7 +156,9 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
   try {
     subprocess = spawn(opts.command, opts.args, {
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env }, // spawn skips undefined values: they remove a variable
+      // spawn skips undefined values: they remove a variable. The log dir tag lets a sweep that stops
+      // this daemon remove its temporary log (see daemon-log.ts); a named log is the user's to keep.
+      env: { ...process.env, ...opts.env, [LOG_DIR_ENV]: log.tempDir },
       detached: true, // setsid(): its own session and process group, out of the runner's group
       shell: false,
       stdio: ['ignore', log.fd, log.fd],

@@ -11,7 +11,7 @@ const debug = debuglog('mcp-reaper');
 const buffer = Buffer.allocUnsafe(128 * 1024);
 
 /** Reads a /proc file into the shared buffer; undefined when it is gone (the process exited). */
-function readProc(path: string): string | undefined {
+function readProc(path: string, options: { whole?: boolean } = {}): string | undefined {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -29,6 +29,8 @@ function readProc(path: string): string | undefined {
       length += n;
       if (n < wanted || length === buffer.length) break;
     }
+    // An environment can hold a variable anywhere: one that fills the buffer is read whole (rare).
+    if (options.whole && length === buffer.length) return fs.readFileSync(path, 'utf8');
     return buffer.toString('utf8', 0, length);
   } catch {
     return undefined;
@@ -169,7 +171,7 @@ export function createLinuxSource(): ProcessSource {
     async readEnv(pid, name) {
       // The environment the process was started with, NUL-separated (what it set later is not here,
       // which is right for a tag: it is given at spawn and inherited by children).
-      const environ = readProc(`/proc/${pid}/environ`);
+      const environ = readProc(`/proc/${pid}/environ`, { whole: true });
       const prefix = `${name}=`;
       const entry = environ?.split('\0').find((e) => e.startsWith(prefix));
       return entry?.slice(prefix.length);
