@@ -1,0 +1,76 @@
+import { findRespawned } from '../kill/find-respawned.js';
+import { planKills } from '../kill/kill-plan.js';
+import { terminate } from '../kill/terminate.js';
+import type { ResolvedSweepOptions } from '../options.js';
+import { commandLine, type ProcessSource } from '../processes/process-info.js';
+import { ProcessTree } from '../processes/process-tree.js';
+import type { ProcessReport } from '../report.js';
+import { NO_ARGV, type Survey } from './survey.js';
+
+/**
+ * Stops what the survey planned (or, in a dry run, says it would), watches for respawns, and reports
+ * every process: stopped, survived, respawned, kept or skipped.
+ */
+export async function stopLeftovers(survey: Survey, opts: ResolvedSweepOptions, source: ProcessSource): Promise<ProcessReport[]> {
+  const { leftovers, plan, stopping, guard, ownUid, commandOf } = survey;
+  const reasons = new Map<number, string>(leftovers.map((l) => [l.info.pid, l.reason]));
+  const describe = (pid: number, fallback: string) =>
+    reasons.get(pid) ?? (plan.parentDaemon.has(pid) ? `descendant of daemon ${plan.parentDaemon.get(pid)}` : fallback);
+
+  const processes: ProcessReport[] = [];
+  if (opts.dryRun) {
+    for (const info of plan.targets) {
+      processes.push({ pid: info.pid, command: commandOf(info), action: 'would-kill', reason: describe(info.pid, '') });
+    }
+  } else {
+    const signalledAt = performance.now();
+    const outcomes = await terminate(plan.targets, {
+      source,
+      graceMs: opts.graceMs,
+      killWaitMs: opts.killWaitMs,
+      groups: plan.groups,
+      findLate: async () => {
+        // Whatever joined a daemon's group or tree after the scan is stopped with it.
+        const later = new ProcessTree(await source.list(NO_ARGV));
+        const late = await planKills(leftovers, later, guard, ownUid, source);
+        return late.targets.filter((t) => !stopping.has(t.pid));
+      },
+    });
+    for (const outcome of outcomes) {
+      const { info } = outcome;
+      processes.push({
+        pid: info.pid,
+        command: commandOf(info),
+        action: outcome.action,
+        ...(outcome.signal && { signal: outcome.signal }),
+        reason: `${describe(info.pid, 'joined a daemon group during the sweep')}: ${outcome.reason}`,
+      });
+    }
+    if (opts.respawnWindowMs > 0 && leftovers.length > 0) {
+      const stoppedPids = new Set(outcomes.filter((o) => o.action !== 'survived').map((o) => o.info.pid));
+      const respawned = await findRespawned({
+        stopped: leftovers.map((l) => l.info).filter((info) => stoppedPids.has(info.pid)),
+        names: survey.names,
+        source,
+        signalledAt,
+        windowMs: opts.respawnWindowMs,
+      });
+      for (const { info, reason } of respawned) {
+        processes.push({ pid: info.pid, command: commandLine(info), action: 'respawned', reason });
+      }
+    }
+  }
+  const reported = new Set(processes.map((p) => p.pid));
+  for (const { info, action, reason } of [...survey.leftAlone, ...plan.leftAlone]) {
+    // A match that descends from a stopped daemon (a helper of the same binary) was stopped with it;
+    // one left alone both as a match and as a descendant is reported once.
+    if (stopping.has(info.pid) || reported.has(info.pid)) continue;
+    reported.add(info.pid);
+    processes.push({ pid: info.pid, command: commandOf(info), action, reason });
+  }
+  for (const report of processes) {
+    const daemon = plan.parentDaemon.get(report.pid);
+    if (daemon !== undefined) report.parentDaemon = daemon;
+  }
+  return processes;
+}
