@@ -159,6 +159,9 @@ export async function createSandbox(): Promise<Sandbox> {
   const bin = await installFake(binDir, name);
 
   const tracked = new Map<number, Tracked>();
+  // Exit events of the children spawned here: cleanup waits for them, so that no ProcessWrap of this
+  // test is still open in the next one (a test that counts the event loop's handles would see it).
+  const exits: Array<Promise<unknown>> = [];
   let readyCounter = 0;
   let cleaning: Promise<void> | undefined;
 
@@ -217,6 +220,7 @@ export async function createSandbox(): Promise<Sandbox> {
       });
     const exited = settle('exit');
     const closed = settle('close');
+    exits.push(exited);
     child.on('error', () => {}); // surfaced through exited/closed and the pid check above
     return { pid: child.pid, child, exited, closed, stdout: () => out, stderr: () => err };
   };
@@ -311,6 +315,8 @@ export async function createSandbox(): Promise<Sandbox> {
     cleaning ??= (async () => {
       try {
         await killAll();
+        // Every direct child is dead by now: its exit event follows as soon as Node reaps it.
+        await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       } finally {
         await fsp.rm(root, { recursive: true, force: true });
       }

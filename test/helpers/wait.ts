@@ -56,6 +56,8 @@ export interface ProcStat {
   comm: string;
   /** Start time in clock ticks since boot: with the pid, identifies one process (pid reuse check). */
   startTime: string;
+  /** Live threads: a zombie leader whose other threads still run still holds its sockets. */
+  threads: number;
 }
 
 /** Reads /proc/PID/stat, or undefined when the process is gone (or this is not Linux). */
@@ -78,6 +80,7 @@ export function readStat(pid: number): ProcStat | undefined {
     sid: Number(fields[3]),
     comm,
     startTime: fields[19] ?? '',
+    threads: Number(fields[17]),
   };
 }
 
@@ -95,11 +98,14 @@ export function readCmdline(pid: number): string[] | undefined {
 
 /**
  * True while the process runs. Zombies (Z) and dead entries (X) count as gone: pid 1 reaps late
- * here, and kill(pid, 0) succeeds on a zombie, so it is no liveness test on its own.
+ * here, and kill(pid, 0) succeeds on a zombie, so it is no liveness test on its own. A zombie leader
+ * whose other threads have not exited yet is still alive (it holds its socket), as the core judges it
+ * (isDead in process-info.ts): a SIGKILLed node daemon is in that state for a moment.
  */
 export function isAlive(pid: number): boolean {
   const stat = readStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+  if (stat === undefined) return false;
+  return !((stat.state === 'Z' || stat.state === 'X') && stat.threads <= 1);
 }
 
 /** Waits until `pid` is gone (zombie counts as gone). */
