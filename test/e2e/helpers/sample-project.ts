@@ -47,6 +47,12 @@ export interface SampleProject {
   run(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
   /** Starts a command in its own process group (detached), for tests that signal the whole group. */
   start(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv }): ChildProcess & { output(): string };
+  /**
+   * Starts a command on a terminal of its own (a pty, through util-linux `script`), as a user runs a
+   * watch mode: runners read keys (`q`, Ctrl-C) only from a TTY. `type()` sends keys to it; Ctrl-C
+   * is `'\x03'`. `output()` is what it printed, without colours and cursor moves.
+   */
+  terminal(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv }): ChildProcess & { output(): string; type(keys: string): void };
   /** Writes (or overwrites) files, relative to the project. */
   write(files: Record<string, string>): void;
   remove(): void;
@@ -64,6 +70,17 @@ export interface ProjectOptions {
   files?: Record<string, string>;
   /** The node to run with (e.g. Node 22 for Vitest 5). Default: this one. */
   nodePath?: string;
+}
+
+/** A word for `sh -c`, quoted unless it is plainly safe. */
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** Terminal output as text: no colour or cursor sequences, no carriage returns. */
+function stripTerminalCodes(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|\r/g, '');
 }
 
 /** Creates a project outside the workspace and installs it with npm, as a user would. */
@@ -132,6 +149,23 @@ export async function createProject(options: ProjectOptions): Promise<SampleProj
       child.stdout?.on('data', (chunk) => (output += chunk));
       child.stderr?.on('data', (chunk) => (output += chunk));
       return Object.assign(child, { output: () => output });
+    },
+    terminal(command, args, terminalOptions = {}) {
+      // script runs the command in a new session on the pty (the terminal's foreground group, as in a
+      // shell), copies our stdin to it and its output to ours. A pty with no size would be 0 columns.
+      const line = `stty cols 120 rows 40; exec ${[command, ...args].map(shellQuote).join(' ')}`;
+      const child = spawn('script', ['--quiet', '--flush', '--return', '--command', line, '/dev/null'], {
+        cwd: dir,
+        env: environment({ NO_COLOR: undefined, TERM: 'xterm-256color', ...terminalOptions.env }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
+      let raw = '';
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (raw += chunk));
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (raw += chunk));
+      child.stdin?.on('error', () => {}); // the terminal may be gone when a test types its last key
+      // Stripped when read: a chunk may end inside an escape sequence.
+      return Object.assign(child, { output: () => stripTerminalCodes(raw), type: (keys: string) => void child.stdin?.write(keys) });
     },
   };
 }
