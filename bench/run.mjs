@@ -12,9 +12,10 @@ import * as killCooperative from './kill-cooperative.mjs';
 import * as killStubborn from './kill-stubborn.mjs';
 import * as descendants from './descendants.mjs';
 import * as lifecycle from './lifecycle.mjs';
+import * as adapters from './adapters.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-const benches = { listing, killCooperative, killStubborn, descendants, lifecycle };
+const benches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters };
 
 const machine = machineInfo();
 console.log(`node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), load ${machine.loadavg.join(' ')}, ${machine.processes} processes\n`);
@@ -44,6 +45,11 @@ const rows = [
   row('descendants verified', `sweep ${ms(r.descendants?.sweepVerified)}`, `tree-kill+poll ${ms(r.descendants?.treeKillUntilGone)}`, r.descendants?.ratioVerifiedVsTreeKillUntilGone, '-', undefined),
   row('readiness noticed', `startDaemon ${ms(r.lifecycle?.readiness.startDaemon)}`, `0.5 s polling ${ms(r.lifecycle?.readiness.scriptPolling)}`, r.lifecycle?.readiness.ratio, '-', undefined),
   row('watchdog after SIGKILL', `sweep ${ms(r.lifecycle?.watchdog.sweptAfter)}`, '', undefined, '≤ 2000 ms', r.lifecycle?.watchdog.met),
+  row('adapter global setup', `startRun ${ms(r.adapters?.hooks.globalSetup)}`, `ps|grep|kill ${ms(r.adapters?.hooks.grepPipeline)}`, r.adapters?.hooks.setupVsPipeline, '-', undefined),
+  row('adapter leak check', `nothing leaked ${ms(r.adapters?.hooks.leakCheckClean)}`, `one leak ${ms(r.adapters?.hooks.leakCheckOneLeak)}`, undefined, '-', undefined),
+  ...Object.entries(r.adapters?.runners ?? {}).map(([runner, x]) =>
+    row(`${runner} run, ${x.files} files`, `with adapter ${ms(x.adapter)}`, `without ${ms(x.plain)}`, x.ratio, '-', undefined),
+  ),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];

@@ -1,7 +1,8 @@
 // The Vitest sample-project suite, run against each supported major by vitestN.test.ts: leftovers
 // planted before the run, leaks in each onLeak mode, jsdom, a run SIGKILLed as a whole process
-// group, and a watch session with a rerun and a quit. Every assertion is made from the test process,
-// outside the runner: the sample tests only write what they see to out/.
+// group, and watch sessions with a rerun and a quit (SIGINT to the group, and q or Ctrl-C typed on
+// a terminal). Every assertion is made from the test process, outside the runner: the sample tests
+// only write what they see to out/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,5 +187,39 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
         if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       }
     });
+
+    // On a terminal Vitest reads keys in raw mode: Ctrl-C typed there reaches it as a key, not as
+    // SIGINT (the terminal sends no signal in raw mode), so it is a quit of its own, like q.
+    for (const [key, name] of [['q', 'q'], ['\x03', 'Ctrl-C']] as const) {
+      it(`watch mode on a terminal: typing ${name} quits, and nothing is left within 2 s`, async () => {
+        const leakFile = path.join(sample.project.dir, 'out/leak.json');
+        fs.rmSync(leakFile, { force: true });
+        const child = sample.project.terminal('npx', ['vitest', 'tests/leak/']);
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        try {
+          const leak = await waitFor(() => fs.existsSync(leakFile) && (JSON.parse(fs.readFileSync(leakFile, 'utf8')) as { pid: number }), {
+            timeoutMs: 60_000,
+            message: () => `the first run; output:\n${child.output()}`,
+          });
+          sample.track(leak.pid);
+          // Vitest prints its key help once the run is over and it waits for changes.
+          await waitFor(() => child.output().includes(`pid ${leak.pid}:`) && child.output().includes('press q to quit'), {
+            timeoutMs: 30_000,
+            message: () => `the run's leak warning and the key help; output:\n${child.output()}`,
+          });
+          expect(isAlive(leak.pid)).toBe(false);
+          const typedAt = Date.now();
+          child.type(key);
+          await exited;
+          await waitFor(() => sample.anythingRunning().length === 0 && leftFiles().length === 0, {
+            timeoutMs: 2000,
+            message: () => `nothing left after ${name}; still there: ${[...sample.anythingRunning(), ...leftFiles()].join(', ')}\n${child.output()}`,
+          });
+          console.log(`${label}: ${name} typed to nothing left in ${Date.now() - typedAt} ms`);
+        } finally {
+          if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+        }
+      });
+    }
   });
 }
