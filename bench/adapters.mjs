@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { core, fmtMs, isMain, ratio, REPO, Sandbox, stats, uniqueName } from './lib.mjs';
+import { core, fmtMs, runIfMain, ratio, REPO, Sandbox, stats, uniqueName } from './lib.mjs';
 
 const HOOK_ROUNDS = 15;
 const RUNNER_ROUNDS = 5;
@@ -212,7 +212,4 @@ export async function run({ log = console.log } = {}) {
   return { ...result, summary };
 }
 
-if (isMain(import.meta.url)) {
-  const result = await run();
-  for (const line of result.summary) console.log(line);
-}
+await runIfMain(import.meta.url, run);

@@ -2,7 +2,7 @@
 // scan, descendants and process group from that snapshot). A dry-run sweep times the scan + plan,
 // a real sweep the whole verified stop. For docs/decisions.md.
 import childProcess from 'node:child_process';
-import { fmtMs, isGone, isMain, median, percentile, ratio, Sandbox, stats, sweep, timeAsync, waitGone } from './lib.mjs';
+import { fmtMs, isGone, runIfMain, median, percentile, ratio, Sandbox, stats, sweep, timeAsync, waitGone } from './lib.mjs';
 
 const CHILDREN = 5;
 const ROUNDS = 7;
@@ -90,7 +90,4 @@ export async function run({ log = console.log } = {}) {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const result = await run();
-  console.log(result.summary.join('\n'));
-}
+await runIfMain(import.meta.url, run);

@@ -1,7 +1,7 @@
 // 50 cooperative fake daemons: a real sweep (SIGTERM, wait, verified exit, stale files removed) vs
 // `pkill -9 -x <name>` (just the command's wall time: it neither waits nor verifies).
 // Each contender gets a fresh set of 50; the order alternates between rounds.
-import { fmtMs, isGone, isMain, median, percentile, pkillExact, ratio, round, Sandbox, stats, sweep, timeAsync, waitGone } from './lib.mjs';
+import { fmtMs, isGone, runIfMain, median, percentile, pkillExact, ratio, round, Sandbox, stats, sweep, timeAsync, waitGone } from './lib.mjs';
 
 const DAEMONS = 50;
 const ROUNDS = 3;
@@ -82,7 +82,4 @@ export async function run({ log = console.log } = {}) {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const result = await run();
-  console.log(result.summary.join('\n'));
-}
+await runIfMain(import.meta.url, run);

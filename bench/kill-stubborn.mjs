@@ -1,6 +1,6 @@
 // 10 fake daemons that ignore SIGTERM: a sweep with graceMs 500 must wait the grace period, then
 // SIGKILL and verify. Its wall time is grace + escalation overhead.
-import { fmtMs, isGone, isMain, median, percentile, round, Sandbox, stats, sweep, timeAsync } from './lib.mjs';
+import { fmtMs, isGone, runIfMain, median, percentile, round, Sandbox, stats, sweep, timeAsync } from './lib.mjs';
 
 const DAEMONS = 10;
 const ROUNDS = 3;
@@ -37,7 +37,4 @@ export async function run({ log = console.log } = {}) {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const result = await run();
-  console.log(result.summary.join('\n'));
-}
+await runIfMain(import.meta.url, run);

@@ -71,9 +71,16 @@ export async function timeAsync(fn) {
   return { ms: performance.now() - t0, value };
 }
 
-/** Runs `fn` when the file is executed directly (`node bench/x.mjs`), not when imported. */
-export function isMain(metaUrl) {
+/** True when the file is executed directly (`node bench/x.mjs`), not imported by run.mjs. */
+function isMain(metaUrl) {
   return process.argv[1] !== undefined && pathToFileURL(path.resolve(process.argv[1])).href === metaUrl;
+}
+
+/** A bench file's entry point: when executed directly, runs its bench and prints the summary. */
+export async function runIfMain(metaUrl, run) {
+  if (!isMain(metaUrl)) return;
+  const result = await run();
+  console.log(result.summary.join('\n'));
 }
 
 export function machineInfo() {

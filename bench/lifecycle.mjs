@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { core, coreUrl, fmtMs, isGone, isMain, median, pause, percentile, ratio, Sandbox, stats } from './lib.mjs';
+import { core, coreUrl, fmtMs, isGone, runIfMain, median, pause, percentile, ratio, Sandbox, stats } from './lib.mjs';
 
 const ROUNDS = 7;
 const WATCHDOG_ROUNDS = 3;
@@ -113,7 +113,4 @@ export async function run({ log = console.log } = {}) {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const result = await run();
-  console.log(result.summary.join('\n'));
-}
+await runIfMain(import.meta.url, run);

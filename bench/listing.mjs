@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import find from 'find-process';
-import { countProcesses, fmtMs, isMain, ratio, Sandbox, stats, sweep, timeAsync } from './lib.mjs';
+import { countProcesses, fmtMs, runIfMain, ratio, Sandbox, stats, sweep, timeAsync } from './lib.mjs';
 
 const execFileAsync = promisify(execFile);
 const TARGET_PROCESSES = 500;
@@ -184,7 +184,4 @@ export async function run({ log = console.log } = {}) {
   }
 }
 
-if (isMain(import.meta.url)) {
-  const result = await run();
-  console.log(result.summary.join('\n'));
-}
+await runIfMain(import.meta.url, run);
