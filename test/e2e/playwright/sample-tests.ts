@@ -144,3 +144,58 @@ test('daemon ${file}-${n}', async ({ mcpDaemon }, testInfo) => {
 test.use({ mcpReaper: { daemon } });
 ${body(1)}${body(2)}`;
 }
+
+/**
+ * The files of an interrupted run, two of them at a time for two workers. Each test waits for the
+ * signal once it has recorded its daemon (pid, socket, worker) in results/.
+ * - interrupt-daemon: holds its mcpDaemon.
+ * - interrupt-leak: has started a daemon of its own that it never stops (a leak in progress).
+ * - interrupt-held: holds its mcpDaemon behind a fixture of the user's whose teardown takes long: it
+ *   records `teardown-held` when it starts and ends only when results/release exists. Its mcpDaemon
+ *   is stopped after it (fixtures are torn down in the reverse order of their setup).
+ */
+export const interruptSpecs = {
+  'tests/interrupt-daemon.spec.ts': `${COMMON}
+test.use({ mcpReaper: { daemon } });
+
+test('holds its mcpDaemon when the run is interrupted', async ({ mcpDaemon }, testInfo) => {
+  test.setTimeout(120_000);
+  record('interrupt-daemon', { pid: mcpDaemon.pid, socketPath: mcpDaemon.socketPath, worker: testInfo.workerIndex });
+  await new Promise(() => {}); // until the run is interrupted
+});
+`,
+  'tests/interrupt-held.spec.ts': `${COMMON}
+const held = test.extend<{ heldTeardown: void }>({
+  heldTeardown: async ({}, use) => {
+    await use();
+    record('teardown-held', { worker: process.pid });
+    while (!fs.existsSync(path.join(results, 'release'))) await new Promise((resolve) => setTimeout(resolve, 20));
+  },
+});
+held.use({ mcpReaper: { daemon } });
+
+held('holds its mcpDaemon behind a slow teardown when the run is interrupted', async ({ mcpDaemon, heldTeardown }, testInfo) => {
+  test.setTimeout(120_000);
+  record('interrupt-held', { pid: mcpDaemon.pid, socketPath: mcpDaemon.socketPath, worker: testInfo.workerIndex });
+  await new Promise(() => {}); // until the run is interrupted
+});
+`,
+  'tests/interrupt-leak.spec.ts': `${COMMON}
+test.use({ mcpReaper: { daemon } });
+
+test('is leaking a daemon when the run is interrupted', async ({}, testInfo) => {
+  test.setTimeout(120_000);
+  const ready = path.join(results, 'interrupt-leak.tmp');
+  const socketPath = path.join(path.dirname(results), 'state', 'interrupt-leak.sock');
+  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', socketPath], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: ready },
+  });
+  child.unref();
+  await expect.poll(() => fs.existsSync(ready), { timeout: 10_000 }).toBe(true);
+  record('interrupt-leak', { pid: child.pid, socketPath, worker: testInfo.workerIndex });
+  await new Promise(() => {}); // until the run is interrupted
+});
+`,
+};

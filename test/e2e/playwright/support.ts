@@ -32,16 +32,33 @@ export interface PwProject extends SampleProject {
   daemons(): number[];
   /** Pids of live processes whose command line names this project at all (runner, workers, watchdog). */
   anything(): number[];
+  /** Sockets and `*.pid` files anywhere in the project outside node_modules, relative to it. */
+  leftFiles(): string[];
+  /** The `@playwright/test` version npm installed. */
+  playwrightVersion(): string;
+  /** Empties results/ (a run's records and ready files must not be taken from an earlier run). */
+  clearResults(): void;
   /** Kills what `daemons()` finds (afterAll safety net; each pid re-checked right before). */
   killLeftovers(): number[];
 }
 
-/** The daemon options every sample test file passes to `test.use({ mcpReaper: { daemon } })`. */
-export async function createPwProject(options: Pick<ProjectOptions, 'name' | 'packageJson' | 'files'>): Promise<PwProject> {
+/** The Playwright the e2e projects install unless told otherwise: the current one. */
+export const CURRENT_PLAYWRIGHT = '^1.65';
+
+export interface PwProjectOptions extends Pick<ProjectOptions, 'name' | 'packageJson' | 'files'> {
+  /** The `@playwright/test` version (range) to install. Default: {@link CURRENT_PLAYWRIGHT}. */
+  playwright?: string;
+}
+
+/**
+ * A sample project with the given Playwright. Its tests/daemon-options.ts holds the daemon options
+ * every sample test file passes to `test.use({ mcpReaper: { daemon } })`.
+ */
+export async function createPwProject(options: PwProjectOptions): Promise<PwProject> {
   const name = `mcpp-${randomBytes(3).toString('hex')}`;
   const project = await createProject({
     name: options.name,
-    dependencies: { '@playwright/test': '^1.65' },
+    dependencies: { '@playwright/test': options.playwright ?? CURRENT_PLAYWRIGHT },
     packages: ['@mcp-reaper/playwright-fixture'],
     packageJson: { ...options.packageJson, mcpReaper: { names: [name], dir: 'state/AIAgentPM' } },
     files: options.files,
@@ -80,6 +97,15 @@ export async function createPwProject(options: Pick<ProjectOptions, 'name' | 'pa
     return pids;
   };
   const daemons = matching(bin);
+  const leftFiles = (dir = project.dir, found: string[] = []): string[] => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === 'node_modules') continue;
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) leftFiles(file, found);
+      else if (entry.isSocket() || entry.name.endsWith('.pid')) found.push(path.relative(project.dir, file));
+    }
+    return found;
+  };
   return {
     ...project,
     name,
@@ -93,6 +119,13 @@ export async function createPwProject(options: Pick<ProjectOptions, 'name' | 'pa
       ),
     daemons,
     anything: matching(project.dir),
+    leftFiles: () => leftFiles(),
+    playwrightVersion: () =>
+      (JSON.parse(fs.readFileSync(path.join(project.dir, 'node_modules/@playwright/test/package.json'), 'utf8')) as { version: string }).version,
+    clearResults() {
+      fs.rmSync(results, { recursive: true, force: true });
+      fs.mkdirSync(results, { recursive: true });
+    },
     killLeftovers() {
       const killed: number[] = [];
       for (const pid of daemons()) {
@@ -131,13 +164,40 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitUntil<T>(fn: () => T | undefined | false | null, timeoutMs: number, what: string): Promise<T> {
+/** A process's argv (empty when it is gone). */
+export function argvOf(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Live members of a process group (a runner started with `project.start()` leads its own). */
+export function groupMembers(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // After the command's closing ") " (the command itself may hold one): state, ppid, pgrp.
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && Number(pgrp) === pgid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** `what` may be a function, for a message made when the wait fails (e.g. with the runner's output). */
+export async function waitUntil<T>(fn: () => T | undefined | false | null, timeoutMs: number, what: string | (() => string)): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let pause = 5;
   for (;;) {
     const value = fn();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(pause * 1.5, 50);
   }
