@@ -5,7 +5,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isAlive, readCmdline, readStat, waitFor } from '../../helpers/wait.js';
 import { createProject, type ProjectOptions, type SampleProject } from '../helpers/sample-project.js';
+
+export { isAlive };
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const FAKE_SCRIPT = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
@@ -86,13 +89,7 @@ export async function createPwProject(options: PwProjectOptions): Promise<PwProj
     const pids: number[] = [];
     for (const entry of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-      try {
-        const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${entry}/stat`, 'utf8'))?.[1];
-        if (state !== 'Z' && cmdline.includes(needle)) pids.push(Number(entry));
-      } catch {
-        // gone meanwhile
-      }
+      if (argvOf(Number(entry)).join(' ').includes(needle) && isAlive(Number(entry))) pids.push(Number(entry));
     }
     return pids;
   };
@@ -155,52 +152,21 @@ export function finishProject(project: PwProject | undefined): number[] {
   return killed;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    const state = /\) (\S)/.exec(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1];
-    return state !== undefined && state !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** A process's argv (empty when it is gone). */
-export function argvOf(pid: number): string[] {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
+export const argvOf = (pid: number): string[] => readCmdline(pid) ?? [];
 
 /** Live members of a process group (a runner started with `project.start()` leads its own). */
 export function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // After the command's closing ") " (the command itself may hold one): state, ppid, pgrp.
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && Number(pgrp) === pgid) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => isAlive(pid) && readStat(pid)?.pgid === pgid);
 }
 
-/** `what` may be a function, for a message made when the wait fails (e.g. with the runner's output). */
-export async function waitUntil<T>(fn: () => T | undefined | false | null, timeoutMs: number, what: string | (() => string)): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let pause = 5;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    pause = Math.min(pause * 1.5, 50);
-  }
+/** The shared waitFor() with this suite's argument order; `what` may be a function (made on failure). */
+export function waitUntil<T>(fn: () => T | undefined | false | null, timeoutMs: number, what: string | (() => string)): Promise<T> {
+  return waitFor(fn, { timeoutMs, message: what });
 }
 
 /**
