@@ -5,7 +5,6 @@ export default defineConfig([
     // The library: ESM and CJS, because Jest loads global setups through its own (CJS) loader.
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
-    shims: true, // import.meta.url in the CJS build (the watchdog finds its launcher with it)
     dts: true,
     sourcemap: true,
     // No `clean`: both builds write to dist/ at once; the build script empties it first.

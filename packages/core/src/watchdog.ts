@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReaperError } from './errors.js';
 import { validateSweepOptions, type SweepOptions } from './options.js';
@@ -33,8 +34,16 @@ export interface Watchdog {
   stop(): Promise<void>;
 }
 
-// The launcher sits at packages/core/bin/watchdog.js, one level up from both src/ and dist/.
-const LAUNCHER = fileURLToPath(new URL('../bin/watchdog.js', import.meta.url));
+/**
+ * The launcher, packages/core/bin/watchdog.js: one level up from both src/ and dist/. Found from
+ * `__filename` where there is one (the CJS build): a bundler's `import.meta.url` shim for CJS takes
+ * jsdom's `document` for a browser's and answers `http://localhost/…`, so a jsdom test file could not
+ * even load the core. Worked out when a watchdog starts, never at import.
+ */
+function launcherPath(): string {
+  const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  return path.join(path.dirname(here), '..', 'bin', 'watchdog.js');
+}
 
 /**
  * Starts a watchdog for crash safety: a small detached process (its own session, no pipes, not
@@ -54,14 +63,15 @@ export async function startWatchdog(options: WatchdogOptions): Promise<Watchdog>
   if (isDead(watched)) throw new ReaperError('EINVALIDOPTION', `"watchPid" ${watchPid} is not a running process.`);
 
   const orders: WatchdogOrders = { watchPid, watchStartKey: watched!.startKey, intervalMs, sweep: sweepOptions };
-  const child = spawn(process.execPath, [LAUNCHER], {
+  const launcher = launcherPath();
+  const child = spawn(process.execPath, [launcher], {
     detached: true,
     stdio: 'ignore',
     env: { ...process.env, [WATCHDOG_ENV]: JSON.stringify(orders) },
   });
   child.unref();
   const pid = child.pid;
-  if (pid === undefined) throw new ReaperError('EINVALIDOPTION', `could not start the watchdog (${process.execPath} ${LAUNCHER}).`);
+  if (pid === undefined) throw new ReaperError('EINVALIDOPTION', `could not start the watchdog (${process.execPath} ${launcher}).`);
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.once('error', () => resolve());
