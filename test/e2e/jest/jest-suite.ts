@@ -1,6 +1,8 @@
 // The Jest adapter proven with the real Jest, as a user installs it: one sample project per Jest
 // major, installed once (npm install is the slow part) and reused by every scenario, each of which
-// writes its own test files under its own folder and runs `npx jest <folder>`.
+// writes its own test files under its own folder and runs `npx jest <folder>`: leftovers planted
+// before the run, leaks in each onLeak mode, parallel workers, runs ended by a signal, --bail or a
+// process.exit() in a test, the jsdom environment, and watch mode on a terminal (q and Ctrl-C).
 //
 // Safety: the daemon is the project's fake under a unique name (`mcpj-` + 6 hex), and everything we
 // track or kill is a process whose command line holds this project's temp directory.
@@ -22,6 +24,16 @@ export function readmeConfig(): string {
   if (!match?.[1]) throw new Error(`no jest.config.js block in ${README}`);
   return match[1];
 }
+
+/** The environment the README gives for DOM tests (`For DOM tests use \`testEnvironment: '…'\``). */
+function readmeJsdomEnvironment(): string {
+  const match = /For DOM tests use `testEnvironment: '([^']+)'`/.exec(fs.readFileSync(README, 'utf8'));
+  if (!match?.[1]) throw new Error(`no "For DOM tests use \`testEnvironment: '…'\`" in ${README}`);
+  return match[1];
+}
+
+/** How many times `needle` occurs in `text`. */
+const count = (text: string, needle: string) => text.split(needle).length - 1;
 
 /** Pids of every process whose command line holds `needle` (our temp dir): Jest, its workers, daemons, the watchdog. */
 function processesWith(needle: string): Array<{ pid: number; cmd: string }> {
@@ -81,7 +93,7 @@ export function describeJest(major: 29 | 30): void {
       name = `mcpj-${randomBytes(3).toString('hex')}`;
       project = await createProject({
         name: `jest${major}`,
-        dependencies: { jest: `^${major}`, 'jest-environment-node': `^${major}` },
+        dependencies: { jest: `^${major}`, 'jest-environment-node': `^${major}`, 'jest-environment-jsdom': `^${major}` },
         packages: ['@mcp-reaper/jest-env'],
         packageJson: { mcpReaper: { names: [name], dir: './state/AIAgentPM' } },
         files: {
@@ -325,5 +337,219 @@ test('fails once the other file has its daemon', async () => {
       });
       timings.push(`--bail exit to nothing left: ${Date.now() - exitedAt} ms`);
     }, 120_000);
+
+    // process.exit() in a test: Jest wraps it (it prints `process.exit called with "1"`) and then
+    // exits the process the file runs in. Run in band, that is Jest's main process: no environment
+    // teardown, no global teardown, and the watchdog sweeps. In a worker, only the worker dies:
+    // jest-worker starts a new one and runs the file again (4 times in all, then "exceeding retry
+    // limit"), each attempt leaking a daemon without its environment teardown; the main process
+    // lives on and its global teardown stops and names every one of them.
+    for (const mode of ['--runInBand', '--maxWorkers=2'] as const) {
+      it(`process.exit(1) in a test (${mode}): exit 1, and nothing left within 2 s of the exit`, async () => {
+        const pidsFile = path.join(project.dir, 'exit', 'pids.txt');
+        project.write({
+          'exit/a-exits.test.js': `const fs = require('node:fs');
+const { start } = require('../daemon.js');
+test('starts a daemon, then calls process.exit(1)', async () => {
+  // A socket per attempt: a worker that died is replaced and runs this file again.
+  const daemon = await start(\`exit-\${process.pid}.sock\`);
+  fs.appendFileSync(${JSON.stringify(pidsFile)}, \`\${daemon.pid}\\n\`);
+  process.exit(1);
+}, 30_000);
+`,
+          'exit/b-other.test.js': `test('another file, for a second worker', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+});
+`,
+        });
+        fs.rmSync(pidsFile, { force: true });
+        // Sockets an earlier, failed attempt left: the sweeps remove only those of daemons they stop.
+        for (const file of fs.readdirSync(path.join(project.dir, 'state'))) {
+          if (file.startsWith('exit-')) fs.rmSync(path.join(project.dir, 'state', file), { force: true });
+        }
+        setOnLeak('warn');
+        const result = await jest([mode, 'exit/']);
+        const exitedAt = Date.now();
+        const output = result.stdout + result.stderr;
+        expect(result.code, output).toBe(1);
+        expect(output).toContain('process.exit called with "1"');
+        const pids = fs.readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number);
+        expect(pids.length).toBeGreaterThan(0);
+        // With workers the global teardown ran: it names each daemon. In band, the watchdog is silent.
+        if (mode === '--maxWorkers=2') for (const pid of pids) expect(output).toContain(`pid ${pid} terminated: `);
+        const left = () => [
+          ...ours()
+            .filter((p) => !p.cmd.includes('jest-worker')) // Jest's own (see the --bail scenario)
+            .map((p) => `${p.pid} ${p.cmd}`),
+          ...fs.readdirSync(path.join(project.dir, 'state', 'AIAgentPM')),
+          ...fs.readdirSync(path.join(project.dir, 'state')).filter((f) => f.startsWith('exit-')),
+        ];
+        await waitFor('nothing left', () => (left().length === 0 ? true : undefined), 2_000).catch((error: Error) => {
+          throw new Error(`${error.message}; still there:\n${left().join('\n')}\n${output}`);
+        });
+        timings.push(`process.exit(1) ${mode}: exit to nothing left ${Date.now() - exitedAt} ms (${pids.length} daemons)`);
+        expect(pids.every((pid) => !ours().some((p) => p.pid === pid))).toBe(true);
+      }, 120_000);
+    }
+
+    it('jsdom (the README\'s testEnvironment for DOM tests): a DOM test\'s leak is named, exit 0, nothing left', async () => {
+      const environment = readmeJsdomEnvironment();
+      expect(environment).toBe('@mcp-reaper/jest-env/jsdom');
+      const config = readmeConfig();
+      expect(config).toContain(`testEnvironment: '@mcp-reaper/jest-env',`);
+      project.write({
+        'jest.config.js': config.replace(`testEnvironment: '@mcp-reaper/jest-env',`, `testEnvironment: '${environment}',`),
+        'jsdom/window.test.js': `const fs = require('node:fs');
+const path = require('node:path');
+const { start } = require('../daemon.js');
+test('a DOM test that starts a daemon and forgets it', async () => {
+  expect(typeof window).toBe('object');
+  expect(typeof document.createElement).toBe('function');
+  // The core loads under jsdom too (its CJS build finds its files from __filename, not \`document\`).
+  const daemon = await start('jsdom.sock');
+  fs.writeFileSync(path.join(__dirname, 'leaked.pid'), String(daemon.pid));
+}, 30_000);
+`,
+      });
+      fs.rmSync(path.join(project.dir, 'jsdom', 'leaked.pid'), { force: true });
+      fs.rmSync(path.join(project.dir, 'state', 'jsdom.sock'), { force: true }); // an earlier, failed attempt's
+      const result = await jest(['jsdom/']);
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(0);
+      expect(output).toContain('Tests:       1 passed, 1 total');
+      const pid = Number(fs.readFileSync(path.join(project.dir, 'jsdom', 'leaked.pid'), 'utf8'));
+      expect(result.stderr).toContain('jsdom/window.test.js left a daemon running');
+      expect(result.stderr).toContain(`pid ${pid}: `);
+      expect(ours()).toEqual([]);
+      expect(fs.existsSync(path.join(project.dir, 'state', 'jsdom.sock'))).toBe(false);
+      expect(fs.readdirSync(path.join(project.dir, 'state', 'AIAgentPM'))).toEqual([]);
+    }, 120_000);
+
+    // Watch mode on a terminal (--watchAll: there is no git here for --watch). What Jest 29 and 30 do:
+    // - runJest() runs globalSetup before and globalTeardown after each run, and watch mode calls it
+    //   once per run: every run has its own run id and its own watchdog, and while Jest waits for
+    //   changes only Jest itself is running (no watchdog).
+    // - Watch mode never runs tests in band: each run has its own workers, ended after the run.
+    // - Keys come in raw mode, so Ctrl-C is a key, not SIGINT. q (or Enter, a…) typed during a run
+    //   only interrupts the run: its workers are ended at once, without the file's environment
+    //   teardown, and the global teardown, which still runs, stops and names what the file left.
+    //   q while idle, and Ctrl-C at any time, exit(0) at once: during a run that skips the global
+    //   teardown, and the watchdog sweeps.
+    // - Jest prints its key help ("Watch Usage") when a run is over, after the global teardown; a
+    //   key typed before that would interrupt instead of quitting. Under CI Jest is not
+    //   "interactive" and prints no key help: the terminal gets CI=false, as a developer's has.
+    describe('watch mode on a terminal', () => {
+      const watchFile = (folder: string, run: number) => `// run ${run}
+const fs = require('node:fs');
+const path = require('node:path');
+const { start } = require('../daemon.js');
+test('starts a daemon and forgets it', async () => {
+  const daemon = await start('${folder}.sock');
+  fs.appendFileSync(path.join(__dirname, 'pids.txt'), \`\${daemon.pid}\\n\`);
+  // Untracked extensions (.txt, .flag): writing them does not trigger a rerun.
+  if (fs.existsSync(path.join(__dirname, 'hold.flag'))) await new Promise((resolve) => setTimeout(resolve, 60_000));
+}, 120_000);
+`;
+
+      /** Starts `jest --watchAll <folder>/` on a terminal, with helpers that wait on what it prints and writes. */
+      function startWatch(folder: string) {
+        fs.rmSync(path.join(project.dir, folder), { recursive: true, force: true });
+        fs.rmSync(path.join(project.dir, 'state', `${folder}.sock`), { force: true }); // an earlier, failed attempt's
+        project.write({ [`${folder}/leaks.test.js`]: watchFile(folder, 1) });
+        setOnLeak('warn');
+        const child = project.terminal('npx', ['jest', '--watchAll', `${folder}/`], { env: { CI: 'false' } });
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        const until = <T>(what: string, probe: () => T | undefined, timeoutMs: number) =>
+          waitFor(what, probe, timeoutMs).catch((error: Error) => {
+            throw new Error(`${error.message}; running:\n${ours().map((p) => `${p.pid} ${p.cmd}`).join('\n')}\noutput:\n${child.output()}`);
+          });
+        const pidsFile = path.join(project.dir, folder, 'pids.txt');
+        /** The pid of the daemon that the `run`th run (from 1) started, once it is written. */
+        const daemonOf = (run: number) =>
+          until(`run ${run}'s daemon`, () => (fs.existsSync(pidsFile) ? fs.readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number)[run - 1] : undefined), 60_000);
+        const daemons = () => ours().filter((p) => p.cmd.includes(`/bin/${name} `));
+        const watchdogs = () => ours().filter((p) => p.cmd.includes('/@mcp-reaper/core/bin/watchdog.js'));
+        /** Waits until run `run` is over (its key help printed) and its daemon named; checks that only Jest is left. */
+        const idleAfter = async (run: number, pid: number, named: RegExp) => {
+          await until(
+            `run ${run} over, naming pid ${pid}`,
+            () => (named.test(child.output()) && count(child.output(), 'Watch Usage') >= run ? true : undefined),
+            30_000,
+          );
+          expect(ours().map((p) => p.pid)).not.toContain(pid);
+          expect(daemons()).toEqual([]);
+          // One run, one watchdog, none piling up (Jest 29 and 30 end each run's: there is none).
+          expect(watchdogs().length).toBeLessThanOrEqual(1);
+        };
+        /** After the quit: within 2 s no process of the project (daemon, watchdog, Jest), no socket or pid file. */
+        const nothingLeft = async (key: string, typedAt: number) => {
+          const code = await exited;
+          const left = () => [
+            ...ours().map((p) => `${p.pid} ${p.cmd}`),
+            ...fs.readdirSync(path.join(project.dir, 'state', 'AIAgentPM')),
+            ...[`${folder}.sock`].filter((f) => fs.existsSync(path.join(project.dir, 'state', f))),
+          ];
+          await until('nothing left', () => (left().length === 0 ? true : undefined), 2_000);
+          timings.push(`watch mode, ${key} typed to nothing left: ${Date.now() - typedAt} ms`);
+          expect(code, child.output()).toBe(0); // Jest's exit code for both q and Ctrl-C
+        };
+        const stop = () => {
+          if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+        };
+        return { child, daemonOf, idleAfter, nothingLeft, stop };
+      }
+      const warned = (pid: number) => new RegExp(`left a daemon running[^]*pid ${pid}: `);
+
+      it('each run (first, on a change, and one interrupted by Enter) has its leak named and stopped; q quits, nothing left within 2 s', async () => {
+        const folder = 'watch-q';
+        const watch = startWatch(folder);
+        try {
+          const first = await watch.daemonOf(1);
+          await watch.idleAfter(1, first, warned(first));
+
+          project.write({ [`${folder}/leaks.test.js`]: watchFile(folder, 2) });
+          const second = await watch.daemonOf(2);
+          expect(second).not.toBe(first);
+          await watch.idleAfter(2, second, warned(second));
+
+          // Enter reruns; Enter again while the test holds its daemon interrupts the run.
+          fs.writeFileSync(path.join(project.dir, folder, 'hold.flag'), '');
+          watch.child.type('\r');
+          const third = await watch.daemonOf(3);
+          expect(ours().map((p) => p.pid)).toContain(third);
+          watch.child.type('\r');
+          // Named by the file's leak check or, as Jest 29 and 30 do it, by the global teardown.
+          await watch.idleAfter(3, third, new RegExp(`pid ${third}( terminated)?: `));
+          expect(watch.child.output()).toContain('Test run was interrupted');
+
+          const typedAt = Date.now();
+          watch.child.type('q');
+          await watch.nothingLeft('q', typedAt);
+        } finally {
+          watch.stop();
+        }
+      }, 180_000);
+
+      it('Ctrl-C typed while a rerun holds its daemon (no global teardown): nothing left within 2 s', async () => {
+        const folder = 'watch-ctrl-c';
+        const watch = startWatch(folder);
+        try {
+          const first = await watch.daemonOf(1);
+          await watch.idleAfter(1, first, warned(first));
+
+          fs.writeFileSync(path.join(project.dir, folder, 'hold.flag'), '');
+          watch.child.type('\r');
+          const second = await watch.daemonOf(2);
+          expect(ours().map((p) => p.pid)).toContain(second);
+
+          const typedAt = Date.now();
+          watch.child.type('\x03');
+          await watch.nothingLeft('Ctrl-C (mid-run)', typedAt);
+          expect(watch.child.output()).not.toMatch(new RegExp(`pid ${second}( terminated)?: `)); // the watchdog's work: silent
+        } finally {
+          watch.stop();
+        }
+      }, 180_000);
+    });
   });
 }
