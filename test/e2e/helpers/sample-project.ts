@@ -79,7 +79,6 @@ function shellQuote(word: string): string {
 
 /** Terminal output as text: no colour or cursor sequences, no carriage returns. */
 function stripTerminalCodes(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|\r/g, '');
 }
 
