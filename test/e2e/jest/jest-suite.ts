@@ -392,6 +392,42 @@ test('starts a daemon, then calls process.exit(1)', async () => {
       }, 120_000);
     }
 
+    // The README: in a project with "type": "module", `export default {…}` instead of module.exports.
+    // Jest then loads the config as ESM; the environment and the global hooks (CJS) through its loader.
+    // The test file is native ESM, as such projects run it (node --experimental-vm-modules).
+    it('an ESM project ("type": "module", export default config, ESM tests): a leak is named, exit 0, nothing left', async () => {
+      const config = readmeConfig();
+      expect(config).toContain('module.exports = {');
+      project.write({
+        'esm/package.json': `${JSON.stringify({ type: 'module', mcpReaper: { names: [name], dir: '../state/AIAgentPM' } }, null, 2)}\n`,
+        'esm/jest.config.js': config.replace('module.exports = {', 'export default {'),
+        'esm/leaks.test.js': `import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { start } from '../daemon.js';
+
+test('an ESM test that starts a daemon and forgets it', async () => {
+  const daemon = await start('esm.sock');
+  fs.writeFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'leaked.pid'), String(daemon.pid));
+}, 30_000);
+`,
+      });
+      fs.rmSync(path.join(project.dir, 'esm', 'leaked.pid'), { force: true });
+      const result = await project.run('npx', ['jest', '--config', 'esm/jest.config.js'], {
+        env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings' },
+        timeoutMs: 120_000,
+      });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(0);
+      expect(output).toContain('Tests:       1 passed, 1 total');
+      const pid = Number(fs.readFileSync(path.join(project.dir, 'esm', 'leaked.pid'), 'utf8'));
+      expect(result.stderr).toContain('leaks.test.js left a daemon running');
+      expect(result.stderr).toContain(`pid ${pid}: `);
+      expect(ours()).toEqual([]);
+      expect(fs.existsSync(path.join(project.dir, 'state', 'esm.sock'))).toBe(false);
+      expect(fs.readdirSync(path.join(project.dir, 'state', 'AIAgentPM'))).toEqual([]);
+    }, 120_000);
+
     it('jsdom (the README\'s testEnvironment for DOM tests): a DOM test\'s leak is named, exit 0, nothing left', async () => {
       const environment = readmeJsdomEnvironment();
       expect(environment).toBe('@mcp-reaper/jest-env/jsdom');
