@@ -175,6 +175,15 @@ describe('health()', () => {
     await daemon.stop();
     expect((await daemon.health()).healthy).toBe(false);
   });
+
+  it('is unhealthy when a second daemon in the same dir overwrote its pid file, and says so', async () => {
+    const first = await start({ socketPath: path.join(sb.root, 'first.sock') });
+    const second = await start({ socketPath: path.join(sb.root, 'second.sock') });
+    const health = await first.health();
+    expect(health.healthy).toBe(false);
+    expect(health.checks.find((c) => c.name === 'pid-file')?.reason).toContain(`names pid ${second.pid}, not this daemon's pid ${first.pid}`);
+    expect((await second.health()).healthy).toBe(true);
+  });
 });
 
 describe('stop()', () => {

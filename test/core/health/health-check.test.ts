@@ -137,6 +137,22 @@ describe('healthCheck', () => {
     expect(isAlive(daemon.pid)).toBe(true);
   });
 
+  it("with `pid`, fails the pid-file check when the file names another live daemon (parallel daemons sharing a dir)", async () => {
+    const first = await sb.start({ foreground: true, args: ['daemon', '--socket-path', path.join(sb.root, 'first.sock')] });
+    const second = await sb.start({ foreground: true, args: ['daemon', '--socket-path', path.join(sb.root, 'second.sock')] });
+    expect(fs.readFileSync(sb.pidFile, 'utf8')).toBe(String(second.pid)); // the later one overwrote it
+    const report = await check({ pid: first.pid, socketPath: path.join(sb.root, 'first.sock') });
+    expect(report.healthy).toBe(false);
+    expect(byName(report)['pid-file']).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`names pid ${second.pid}, not this daemon's pid ${first.pid}: another daemon wrote it`),
+    });
+    // Its socket still answers; without `pid` the file's daemon is all that is checked.
+    expect(byName(report).rpc?.ok).toBe(true);
+    expect((await check({ pid: second.pid, socketPath: path.join(sb.root, 'second.sock') })).healthy).toBe(true);
+    expect((await check({ socketPath: path.join(sb.root, 'first.sock') })).healthy).toBe(true);
+  });
+
   it('fails the socket and rpc checks of a live daemon that never listens', async () => {
     await sb.start({ env: { FAKE_MCP_NO_SOCKET: '1' } });
     const report = await check();
@@ -178,6 +194,7 @@ describe('healthCheck', () => {
       names: 'x' as unknown as string[],
       timeoutMs: -1,
       socketPath: '',
+      pid: 1.5,
       socketpath: '/tmp/x',
     } as HealthCheckOptions).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReaperError);
@@ -186,6 +203,7 @@ describe('healthCheck', () => {
     expect(message).toContain('"names" must be a non-empty array of names, got "x" (string)');
     expect(message).toContain('"timeoutMs" must be a whole number of milliseconds from 1 to 600000, got -1 (number)');
     expect(message).toContain('"socketPath" must be a non-empty path, got "" (string)');
+    expect(message).toContain('"pid" must be a positive whole number, got 1.5 (number)');
     expect(message).toContain('unknown option "socketpath" (did you mean "socketPath"?)');
   });
 });

@@ -40,7 +40,7 @@ export interface DaemonHandle extends AsyncDisposable {
    * pid file, and resolves to a report like a sweep's. Every call returns the same promise.
    */
   stop(): Promise<SweepReport>;
-  /** `healthCheck()` of this daemon: its dir, socket, pid file and command name. */
+  /** `healthCheck()` of this daemon: its dir, socket, pid file (which must name its pid) and command name. */
   health(options?: { timeoutMs?: number }): Promise<HealthReport>;
 }
 
@@ -258,6 +258,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
       healthCheck({
         dir: opts.dir,
         names: [name],
+        pid, // this daemon's, exactly: the pid file of another daemon in the same dir is no proof
         pidFile: opts.pidFile,
         socketPath: opts.socketPath,
         ...(healthOptions.timeoutMs !== undefined && { timeoutMs: healthOptions.timeoutMs }),

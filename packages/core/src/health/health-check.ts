@@ -23,6 +23,11 @@ export interface HealthCheckOptions {
   socketPath?: string;
   /** How long the JSON-RPC request may take, in ms. Default: `1000`. */
   timeoutMs?: number;
+  /**
+   * The daemon's own pid, when it is known (a `startDaemon()` handle's `health()` passes it): the pid
+   * file must name exactly this pid. Default: any pid, as long as it is a running daemon.
+   */
+  pid?: number;
   /** Where process facts come from (tests). */
   source?: ProcessSource;
 }
@@ -52,7 +57,7 @@ export const DEFAULT_TIMEOUT_MS = 1000;
 
 /** Keys validated by validateSweepOptions, which means the same by them. */
 const SHARED_KEYS = ['dir', 'names', 'pidFile', 'source'] as const;
-const KNOWN_KEYS: readonly string[] = [...SHARED_KEYS, 'socketPath', 'timeoutMs'];
+const KNOWN_KEYS: readonly string[] = [...SHARED_KEYS, 'socketPath', 'timeoutMs', 'pid'];
 
 interface ResolvedHealthOptions {
   dir: string;
@@ -60,6 +65,7 @@ interface ResolvedHealthOptions {
   pidFilePath: string;
   socketPath: string;
   timeoutMs: number;
+  pid: number | undefined;
   source: ProcessSource;
 }
 
@@ -75,6 +81,8 @@ function ownProblems(record: Record<string, unknown>): string[] {
     } else if (key === 'timeoutMs') {
       const problem = waitProblem(key, value, 1);
       if (problem) problems.push(problem);
+    } else if (key === 'pid') {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) problems.push(`"pid" must be a positive whole number, got ${describe(value)}`);
     } else {
       problems.push(unknownOption(key, KNOWN_KEYS));
     }
@@ -108,6 +116,7 @@ function resolveHealthOptions(options: HealthCheckOptions): ResolvedHealthOption
     pidFilePath: path.join(dir, options.pidFile ?? DEFAULT_PID_FILE),
     socketPath: path.resolve(options.socketPath ?? path.join(dir, DEFAULT_SOCKET_NAME)),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pid: options.pid,
     source: options.source ?? defaultProcessSource(),
   };
 }
@@ -118,7 +127,7 @@ function quoted(info: ProcessInfo): string {
 
 const CLEAN_UP = 'run `mcp-reaper` to clean up, then start the daemon again';
 
-function checkPidFileShape(file: string, state: PidFileState, pidMax: number): HealthCheckResult {
+function checkPidFile(file: string, state: PidFileState, pidMax: number, expected: number | undefined): HealthCheckResult {
   const name = 'pid-file';
   switch (state.kind) {
     case 'absent':
@@ -132,6 +141,17 @@ function checkPidFileShape(file: string, state: PidFileState, pidMax: number): H
         reason: `${file} holds ${JSON.stringify(state.content.slice(0, 40))}, not a pid from 2 to ${pidMax}: ${CLEAN_UP}`,
       };
     case 'valid':
+      if (expected !== undefined && state.pid !== expected) {
+        // Parallel daemons in one state dir overwrite each other's pid file; a stop or a sweep that
+        // goes by the file would then find the wrong daemon.
+        return {
+          name,
+          ok: false,
+          reason:
+            `${file} names pid ${state.pid}, not this daemon's pid ${expected}: another daemon wrote it. ` +
+            'Daemons that run at once need a state dir each (`dir`, and the `env` that moves the daemon\'s state there)',
+        };
+      }
       return { name, ok: true, reason: `${file} names pid ${state.pid}` };
   }
 }
@@ -237,7 +257,7 @@ export async function healthCheck(options: HealthCheckOptions = {}): Promise<Hea
   // The two chains are independent: a slow ping need not wait for the process table, nor the reverse.
   const [processChecks, socketChecks] = await Promise.all([
     (async () => [
-      checkPidFileShape(opts.pidFilePath, state, opts.source.pidMax),
+      checkPidFile(opts.pidFilePath, state, opts.source.pidMax, opts.pid),
       await checkProcess(opts.pidFilePath, state, opts),
     ])(),
     (async () => {
