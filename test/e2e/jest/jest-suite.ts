@@ -61,18 +61,20 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: n
   }
 }
 
-// The sample project's helper: a test's own daemon, on its own socket.
+// The sample project's helper: a test's own daemon, on its own socket and with its own state dir
+// (daemons that run at once in one dir overwrite each other's daemon.pid, and health() says so).
 const DAEMON_JS = `const path = require('node:path');
 const { startDaemon } = require('@mcp-reaper/core');
 const { mcpReaper } = require('./package.json');
-exports.stateDir = path.join(__dirname, 'state', 'AIAgentPM');
-exports.start = (socketName) =>
-  startDaemon({
+exports.start = (socketName) => {
+  const home = path.join(__dirname, 'state', socketName.replace(/\\.sock$/, ''));
+  return startDaemon({
     command: path.join(__dirname, 'bin', mcpReaper.names[0]),
-    dir: exports.stateDir,
+    dir: path.join(home, 'AIAgentPM'),
     socketPath: path.join(__dirname, 'state', socketName),
-    env: { XDG_DATA_HOME: path.join(__dirname, 'state') },
+    env: { XDG_DATA_HOME: home },
   });
+};
 `;
 
 export function describeJest(major: 29 | 30): void {
@@ -88,6 +90,13 @@ export function describeJest(major: 29 | 30): void {
     };
     const jest = (args: string[]) => project.run('npx', ['jest', ...args], { timeoutMs: 120_000 });
     const ours = () => processesWith(project.dir);
+    /** Sockets and pid files anywhere under state/ (the shared dir and each daemon's own). */
+    const stateFiles = (dir = path.join(project.dir, 'state')): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) return stateFiles(file);
+        return entry.isSocket() || entry.name.endsWith('.pid') ? [path.relative(project.dir, file)] : [];
+      });
 
     beforeAll(async () => {
       name = `mcpj-${randomBytes(3).toString('hex')}`;
@@ -195,6 +204,7 @@ test('starts a daemon and stops it', async () => {
         expect(result.stderr).toContain(`pid ${leakedPid()}: `);
         expect(result.stderr).not.toContain('clean.test.js left');
         expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
       });
 
       it('fail: fails that file with the pid, exit 1, nothing left', async () => {
@@ -207,6 +217,7 @@ test('starts a daemon and stops it', async () => {
         expect(output).toContain('PASS leak/clean.test.js');
         expect(output).toContain('1 failed, 1 passed');
         expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
       });
 
       it('fail, when a test of the file failed too: its error is kept, the leak is named, exit 1', async () => {
@@ -230,6 +241,7 @@ test('starts a daemon and stops it', async () => {
         expect(result.stderr).not.toContain('mcp-reaper');
         expect(leakedPid()).toBeGreaterThan(0);
         expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
       });
     });
 
@@ -265,6 +277,7 @@ test('own daemon ${i}', async () => {
         expect(output).toContain('Tests:       8 passed, 8 total');
         expect(output).not.toContain('mcp-reaper');
         expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
         const workers = new Set(fs.readdirSync(workersDir).map((f) => fs.readFileSync(path.join(workersDir, f), 'utf8')));
         expect(workers.size, `worker ids ${[...workers].join(', ')}`).toBe(4);
       }
@@ -363,9 +376,9 @@ test('starts a daemon, then calls process.exit(1)', async () => {
 `,
         });
         fs.rmSync(pidsFile, { force: true });
-        // Sockets an earlier, failed attempt left: the sweeps remove only those of daemons they stop.
+        // Sockets and state dirs an earlier, failed attempt left: the sweeps remove only those of daemons they stop.
         for (const file of fs.readdirSync(path.join(project.dir, 'state'))) {
-          if (file.startsWith('exit-')) fs.rmSync(path.join(project.dir, 'state', file), { force: true });
+          if (file.startsWith('exit-')) fs.rmSync(path.join(project.dir, 'state', file), { recursive: true, force: true });
         }
         setOnLeak('warn');
         const result = await jest([mode, 'exit/']);
@@ -381,8 +394,7 @@ test('starts a daemon, then calls process.exit(1)', async () => {
           ...ours()
             .filter((p) => !p.cmd.includes('jest-worker')) // Jest's own (see the --bail scenario)
             .map((p) => `${p.pid} ${p.cmd}`),
-          ...fs.readdirSync(path.join(project.dir, 'state', 'AIAgentPM')),
-          ...fs.readdirSync(path.join(project.dir, 'state')).filter((f) => f.startsWith('exit-')),
+          ...stateFiles(),
         ];
         await waitFor('nothing left', () => (left().length === 0 ? true : undefined), 2_000).catch((error: Error) => {
           throw new Error(`${error.message}; still there:\n${left().join('\n')}\n${output}`);
