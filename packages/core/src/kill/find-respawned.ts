@@ -21,6 +21,19 @@ function systemdUnit(pid: number): { unit: string; user: boolean } | undefined {
   return { unit: match[1], user: cgroup.includes('/user@') };
 }
 
+/**
+ * Whether anything could start this daemon again once it is stopped, judged while it still runs.
+ * A parent that started it and still lives could (a supervisor script, pm2, runsv). An orphan has
+ * only the process that adopted it, which restarts nothing, with two exceptions: a systemd service
+ * (its cgroup names the unit), and on macOS launchd, which adopts every orphan and also keeps
+ * LaunchAgents alive: the two cannot be told apart without root.
+ */
+export function mayBeRestarted(info: ProcessInfo, orphaned: boolean, platform: ProcessSource['platform']): boolean {
+  if (!orphaned) return true;
+  if (platform === 'darwin') return info.ppid === 1;
+  return systemdUnit(info.pid) !== undefined;
+}
+
 /** How to stop whatever restarts the daemon, from where the new one runs. */
 async function supervisorFix(info: ProcessInfo, name: string, source: ProcessSource): Promise<string> {
   if (source.platform === 'linux') {
@@ -39,7 +52,8 @@ async function supervisorFix(info: ProcessInfo, name: string, source: ProcessSou
  * After the daemons were stopped: waits until `windowMs` after the first signal, then looks for a
  * matching daemon that came back under the parent of one that was stopped (a supervisor such as
  * launchd's KeepAlive or systemd's Restart=). Those are reported, not killed again: killing them
- * would only start the loop over.
+ * would only start the loop over. `stopped` holds only daemons that could be restarted
+ * (mayBeRestarted): when there is none, there is nothing to wait for.
  */
 export async function findRespawned(options: {
   stopped: readonly ProcessInfo[];

@@ -26,13 +26,18 @@ export interface Discovery {
   leftAlone: LeftAlone[];
 }
 
-/** Why a non-`daemon` invocation counts as orphaned, or undefined while its parent lives. */
+/** Why a process counts as orphaned (its parent is gone or only adopted it), or undefined while its parent lives. */
 function orphanReason(info: ProcessInfo, tree: ProcessTree): string | undefined {
   if (info.ppid <= 1) return 'its parent is gone (it was adopted by init)';
   const parent = tree.get(info.ppid);
   if (!parent || isDead(parent)) return `its parent ${info.ppid} is gone`;
   if (ORPHAN_ADOPTERS.has(parent.name)) return `its parent is gone (it was adopted by ${parent.name}, pid ${parent.pid})`;
   return undefined;
+}
+
+/** True when the process lost the parent that started it: its parent is gone, or only adopted it. */
+export function isOrphaned(info: ProcessInfo, tree: ProcessTree): boolean {
+  return orphanReason(info, tree) !== undefined;
 }
 
 /** The real uid, read on demand where the listing did not include it (Linux). */

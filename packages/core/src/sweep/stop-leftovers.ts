@@ -46,10 +46,11 @@ export async function stopLeftovers(survey: Survey, opts: ResolvedSweepOptions, 
         reason: `${describe(info.pid, 'joined a daemon group during the sweep')}: ${outcome.reason}`,
       });
     }
-    if (opts.respawnWindowMs > 0 && leftovers.length > 0) {
-      const stoppedPids = new Set(outcomes.filter((o) => o.action !== 'survived').map((o) => o.info.pid));
+    const stoppedPids = new Set(outcomes.filter((o) => o.action !== 'survived').map((o) => o.info.pid));
+    const watched = survey.respawnWatch.filter((info) => stoppedPids.has(info.pid));
+    if (watched.length > 0) {
       const respawned = await findRespawned({
-        stopped: leftovers.map((l) => l.info).filter((info) => stoppedPids.has(info.pid)),
+        stopped: watched,
         names: survey.names,
         source,
         signalledAt,

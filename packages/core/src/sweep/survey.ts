@@ -5,7 +5,8 @@ import { LOG_DIR_ENV } from '../files/daemon-log.js';
 import type { StaleFile } from '../files/stale-files.js';
 import { planKills, type KillPlan } from '../kill/kill-plan.js';
 import type { ResolvedSweepOptions } from '../options.js';
-import { findLeftovers, type LeftAlone, type Leftover } from '../processes/find-leftovers.js';
+import { mayBeRestarted } from '../kill/find-respawned.js';
+import { findLeftovers, isOrphaned, type LeftAlone, type Leftover } from '../processes/find-leftovers.js';
 import { matchDaemon, mayMatch } from '../processes/match.js';
 import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
 import { ProcessTree } from '../processes/process-tree.js';
@@ -38,6 +39,8 @@ export interface Survey {
   sockets: StaleFile[];
   /** Temporary log directories of leftovers that `startDaemon()` started. */
   logDirs: Array<{ pid: number; dir: string }>;
+  /** The leftovers something could restart (see mayBeRestarted): watched for a respawn after the stop. */
+  respawnWatch: ProcessInfo[];
   /** The pid file (when it is one of `files`) and what to do with it. */
   pidFile: { name: string; verdict: PidFileVerdict } | undefined;
   /** The full command line of a process, as read before any signal. */
@@ -142,6 +145,9 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
     stopping,
     sockets: await daemonSockets(leftovers, source),
     logDirs: await daemonLogDirs(leftovers, source),
+    // Judged now: an orphan's cgroup (a systemd unit?) cannot be read once it is gone.
+    respawnWatch:
+      opts.respawnWindowMs > 0 ? leftovers.map((l) => l.info).filter((info) => mayBeRestarted(info, isOrphaned(info, tree), source.platform)) : [],
     pidFile,
     commandOf: (info) => commands.get(info.pid) ?? commandLine(info),
   };
