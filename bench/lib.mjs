@@ -189,14 +189,19 @@ export class Sandbox {
     return { names: [this.name], dir: this.stateDir, ...extra };
   }
 
-  /** Starts `count` foreground fake daemons (own session each) and waits until all are ready. */
-  async startDaemons(count, env = {}) {
+  /**
+   * Starts `count` fake daemons (own session each) and waits until all are ready. By default they
+   * run in the foreground, our children. `orphaned`: in fork mode, as the real daemon runs, the
+   * launcher exits and init adopts the daemon, as it does every leftover whose runner is gone.
+   */
+  async startDaemons(count, env = {}, { orphaned = false } = {}) {
     const pending = [];
     for (let i = 0; i < count; i++) {
       const id = this.serial++;
       const readyPath = path.join(this.tmp, 'run', `${id}.ready`);
       const sock = path.join(this.tmp, 'run', `${id}.sock`);
-      const child = spawn(this.bin, ['daemon', '--foreground', '--socket-path', sock], {
+      const args = orphaned ? ['daemon', '--socket-path', sock] : ['daemon', '--foreground', '--socket-path', sock];
+      const child = spawn(this.bin, args, {
         detached: true,
         stdio: 'ignore',
         env: { ...process.env, ...env, XDG_DATA_HOME: this.tmp, FAKE_MCP_READY_FILE: readyPath },
@@ -217,13 +222,16 @@ export class Sandbox {
           daemons.push(ready);
           break;
         }
-        if (child.exitCode !== null || child.signalCode !== null) {
+        const launcherDone = orphaned && child.exitCode === 0;
+        if (!launcherDone && (child.exitCode !== null || child.signalCode !== null)) {
           throw new Error(`fake daemon ${child.pid} exited before it was ready (${child.exitCode ?? child.signalCode})`);
         }
         if (performance.now() > deadline) throw new Error(`fake daemon ${child.pid} not ready after 60 s`);
         await pause(2);
       }
     }
+    // An orphan is adopted once its launcher has exited (at once, after the fork).
+    if (orphaned) await Promise.all(pending.map(({ child }) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
     return daemons;
   }
 
@@ -308,10 +316,10 @@ function tryRead(file) {
 }
 
 /** `pkill -9 -x <name>`: exact kernel-name match, our unique name only. Returns the wall time in ms. */
-export function pkillExact(name) {
+export function pkillExact(name, signal = 'KILL') {
   if (!/^mcpb-[0-9a-f]{6}$/.test(name)) throw new Error(`refusing to pkill ${name}`);
   const t0 = performance.now();
-  const result = spawnSync('pkill', ['-9', '-x', name], { stdio: 'ignore' });
+  const result = spawnSync('pkill', [`-${signal}`, '-x', name], { stdio: 'ignore' });
   const ms = performance.now() - t0;
   if (result.error) throw result.error;
   return { ms, status: result.status };

@@ -40,6 +40,8 @@ const rows = [
   row('/proc read x2/proc', `reused buffer ${ms(r.listing?.reusedBuffer)}`, `readFileSync ${ms(r.listing?.readFileSync)}`, r.listing && Math.round((r.listing.reusedBuffer.median / r.listing.readFileSync.median) * 100) / 100, '-', undefined),
   row('ps spawn+parse', `ps -eo … ${ms(r.listing?.psSpawnParse)}`, '', undefined, '-', undefined),
   row('kill 50 cooperative', `sweep ${ms(r.killCooperative?.sweep)}`, `pkill -9 -x ${ms(r.killCooperative?.pkill)}`, r.killCooperative?.ratio, '≤ 3x', r.killCooperative?.met),
+  row('  the same, verified', `sweep ${ms(r.killCooperative?.sweep)}`, `pkill -TERM+poll ${ms(r.killCooperative?.pkillTermUntilGone)}`, r.killCooperative?.ratioVsTermUntilGone, '-', undefined),
+  row('  with a live parent', `sweep ${ms(r.killCooperative?.sweepWithLiveParent)}`, `pkill -9 -x ${ms(r.killCooperative?.pkill)}`, r.killCooperative?.ratioWithLiveParent, '-', undefined),
   row('kill 10 stubborn', `sweep grace 500 ${ms(r.killStubborn?.sweep)}`, '', undefined, '< 650 ms', r.killStubborn?.met),
   row('descendants (1+5)', `sweep dry-run ${ms(r.descendants?.sweepDryRun)}`, `tree-kill cb ${ms(r.descendants?.treeKillCallback)}`, r.descendants?.ratioDryVsTreeKill, '-', undefined),
   row('descendants verified', `sweep ${ms(r.descendants?.sweepVerified)}`, `tree-kill+poll ${ms(r.descendants?.treeKillUntilGone)}`, r.descendants?.ratioVerifiedVsTreeKillUntilGone, '-', undefined),
