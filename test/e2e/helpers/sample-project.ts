@@ -11,27 +11,24 @@ const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const PACKAGES = ['core', 'jest-env', 'vitest-setup', 'playwright-fixture'];
 
-let packing: Promise<Record<string, string>> | undefined;
-
-/** Packs every workspace package once per test process: package name → tarball path. */
-export function packWorkspace(): Promise<Record<string, string>> {
-  packing ??= (async () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-packs-'));
-    // The installed projects hold copies; the tarballs are only needed while this process installs.
-    process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
-    const tarballs: Record<string, string> = {};
-    for (const dir of PACKAGES) {
-      const packageDir = path.join(REPO, 'packages', dir);
-      const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string };
-      // pnpm pack rewrites `workspace:*` to the real version, as publishing would.
-      await exec('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir });
-      const file = fs.readdirSync(out).find((f) => f.startsWith(name.replace('@', '').replace('/', '-')));
-      if (!file) throw new Error(`pnpm pack of ${name} made no tarball in ${out}`);
-      tarballs[name] = path.join(out, file);
-    }
-    return tarballs;
-  })();
-  return packing;
+/**
+ * Packs every workspace package into `out` (inside the project, so it goes with it): package name →
+ * tarball path. Not shared through the test process: Vitest ends its workers without an 'exit'
+ * event, so a shared temp dir of tarballs would outlive every run.
+ */
+async function packWorkspace(out: string): Promise<Record<string, string>> {
+  fs.mkdirSync(out, { recursive: true });
+  const tarballs: Record<string, string> = {};
+  for (const dir of PACKAGES) {
+    const packageDir = path.join(REPO, 'packages', dir);
+    const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string };
+    // pnpm pack rewrites `workspace:*` to the real version, as publishing would.
+    await exec('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir });
+    const file = fs.readdirSync(out).find((f) => f.startsWith(name.replace('@', '').replace('/', '-')));
+    if (!file) throw new Error(`pnpm pack of ${name} made no tarball in ${out}`);
+    tarballs[name] = path.join(out, file);
+  }
+  return tarballs;
 }
 
 export interface RunResult {
@@ -84,8 +81,8 @@ function stripTerminalCodes(text: string): string {
 
 /** Creates a project outside the workspace and installs it with npm, as a user would. */
 export async function createProject(options: ProjectOptions): Promise<SampleProject> {
-  const tarballs = await packWorkspace();
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `mcp-reaper-e2e-${options.name}-`)));
+  const tarballs = await packWorkspace(path.join(dir, '.packs'));
   const ours = Object.fromEntries(['@mcp-reaper/core', ...options.packages].map((name) => [name, `file:${tarballs[name]}`]));
   const packageJson = {
     name: `sample-${options.name}`,
