@@ -11,17 +11,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { core, fmtMs, runIfMain, ratio, REPO, Sandbox, stats, uniqueName } from './lib.mjs';
+import { core, fmtMs, runIfMain, ratio, REPO, Sandbox, stats, timeAsync, uniqueName } from './lib.mjs';
 
 const HOOK_ROUNDS = 15;
 const RUNNER_ROUNDS = 5;
 const TEST_FILES = 10;
 
-async function timed(fn) {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
+/** How long `fn` takes, in ms (lib's timeAsync, without the value). */
+const timed = async (fn) => (await timeAsync(fn)).ms;
 
 /** The integration scripts' pre-run cleanup, for a name nobody has (so it kills nothing). */
 function grepPipeline(name) {
