@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor as sharedWaitFor } from '../../helpers/wait.js';
 import { createProject, type SampleProject } from '../helpers/sample-project.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
@@ -51,15 +52,8 @@ function processesWith(needle: string): Array<{ pid: number; cmd: string }> {
   return found;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
+/** The shared waitFor() with this suite's argument order. */
+const waitFor = <T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> => sharedWaitFor(probe, { timeoutMs, message: what });
 
 // The sample project's helper: a test's own daemon, on its own socket and with its own state dir
 // (daemons that run at once in one dir overwrite each other's daemon.pid, and health() says so).
