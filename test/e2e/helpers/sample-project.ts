@@ -69,6 +69,13 @@ export interface ProjectOptions {
   nodePath?: string;
 }
 
+/**
+ * A terminal is a developer's, not CI's: runners that see CI (Vitest through std-env, Jest through
+ * ci-info) turn watch mode and its key help off. CI=false is not enough: std-env 4 takes any value
+ * of CI for CI, so the markers are removed.
+ */
+const NOT_CI: NodeJS.ProcessEnv = { CI: undefined, CONTINUOUS_INTEGRATION: undefined, BUILD_ID: undefined, BUILD_NUMBER: undefined, RUN_ID: undefined };
+
 /** A word for `sh -c`, quoted unless it is plainly safe. */
 function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
@@ -152,7 +159,7 @@ export async function createProject(options: ProjectOptions): Promise<SampleProj
       const line = `stty cols 120 rows 40; exec ${[command, ...args].map(shellQuote).join(' ')}`;
       const child = spawn('script', ['--quiet', '--flush', '--return', '--command', line, '/dev/null'], {
         cwd: dir,
-        env: environment({ NO_COLOR: undefined, TERM: 'xterm-256color', ...terminalOptions.env }),
+        env: environment({ NO_COLOR: undefined, TERM: 'xterm-256color', ...NOT_CI, ...terminalOptions.env }),
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       });

@@ -474,7 +474,7 @@ test('a DOM test that starts a daemon and forgets it', async () => {
     //   teardown, and the watchdog sweeps.
     // - Jest prints its key help ("Watch Usage") when a run is over, after the global teardown; a
     //   key typed before that would interrupt instead of quitting. Under CI Jest is not
-    //   "interactive" and prints no key help: the terminal gets CI=false, as a developer's has.
+    //   "interactive" and prints no key help; project.terminal() is a developer's, without CI set.
     describe('watch mode on a terminal', () => {
       const watchFile = (folder: string, run: number) => `// run ${run}
 const fs = require('node:fs');
@@ -494,7 +494,7 @@ test('starts a daemon and forgets it', async () => {
         fs.rmSync(path.join(project.dir, 'state', `${folder}.sock`), { force: true }); // an earlier, failed attempt's
         project.write({ [`${folder}/leaks.test.js`]: watchFile(folder, 1) });
         setOnLeak('warn');
-        const child = project.terminal('npx', ['jest', '--watchAll', `${folder}/`], { env: { CI: 'false' } });
+        const child = project.terminal('npx', ['jest', '--watchAll', `${folder}/`]);
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
         const until = <T>(what: string, probe: () => T | undefined, timeoutMs: number) =>
           waitFor(what, probe, timeoutMs).catch((error: Error) => {
