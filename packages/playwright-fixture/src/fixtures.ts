@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkLeaks, OWNER_ENV, ownerTag, RUN_ENV, startDaemon, type DaemonHandle } from '@mcp-reaper/core';
+import { checkLeaks, defaultStateDir, OWNER_ENV, ownerTag, RUN_ENV, startDaemon, type DaemonHandle } from '@mcp-reaper/core';
 import type { Fixtures, TestInfo, WorkerInfo } from '@playwright/test';
 import { configDir, resolveOptions, type McpReaperOptions, type ResolvedMcpReaperOptions } from './options.js';
 
@@ -45,12 +45,15 @@ async function checkOwner(options: ResolvedMcpReaperOptions, owner: string, labe
 }
 
 function daemonOptions(options: ResolvedMcpReaperOptions, socketName: string, owner: string) {
-  const dir = options.daemon.dir ?? options.sweep.dir;
+  const { daemon } = options;
+  // Where the daemon writes its pid file, as startDaemon() would compute it: the daemon decides
+  // from its own environment (XDG_DATA_HOME, HOME), whatever the sweep's `dir` says.
+  const dir = daemon.dir ?? defaultStateDir({ env: { ...process.env, ...daemon.env } });
   return {
-    ...options.daemon,
+    ...daemon,
     dir,
-    // One socket per worker (and per scope): parallel workers share the state dir, never a socket.
-    socketPath: options.daemon.socketPath ?? (dir === undefined ? undefined : path.join(dir, socketName)),
+    // One socket per worker (and per scope): workers may share the state dir, never a socket.
+    socketPath: daemon.socketPath ?? path.join(dir, socketName),
     owner,
   };
 }
@@ -68,7 +71,8 @@ export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerF
 
   mcpReaperOptions: [
     async ({ mcpReaper }, use, workerInfo: WorkerInfo) => {
-      await use(await resolveOptions(mcpReaper, configDir(workerInfo.config)));
+      const worker = { workerIndex: workerInfo.workerIndex, parallelIndex: workerInfo.parallelIndex };
+      await use(await resolveOptions(mcpReaper, configDir(workerInfo.config), worker));
     },
     { scope: 'worker' },
   ],

@@ -39,6 +39,28 @@ describe('resolveOptions (playwright-fixture)', () => {
     await expect(resolveOptions('warn' as never, cwd)).rejects.toMatchObject({ code: 'EINVALIDOPTION' });
   });
 
+  it('calls a daemon function with the worker, and names a function that throws or returns no object', async () => {
+    const cwd = project({});
+    const seen: unknown[] = [];
+    const daemon = (worker: { workerIndex: number; parallelIndex: number }) => {
+      seen.push(worker);
+      return { env: { XDG_DATA_HOME: `/tmp/state-${worker.parallelIndex}` } };
+    };
+    const resolved = await resolveOptions({ daemon }, cwd, { workerIndex: 5, parallelIndex: 1 });
+    expect(resolved.daemon).toEqual({ env: { XDG_DATA_HOME: '/tmp/state-1' } });
+    expect(seen).toEqual([{ workerIndex: 5, parallelIndex: 1 }]);
+
+    const throwing = () => {
+      throw new Error('no state root');
+    };
+    await expect(resolveOptions({ daemon: throwing }, cwd, { workerIndex: 2, parallelIndex: 0 })).rejects.toThrow(
+      'Invalid test.use({ mcpReaper }): the "daemon" function threw for worker 2: no state root',
+    );
+    await expect(resolveOptions({ daemon: () => undefined as never }, cwd)).rejects.toThrow(
+      'Invalid test.use({ mcpReaper }):\n  - the "daemon" function must return an object of startDaemon() options, got undefined',
+    );
+  });
+
   it('looks for the config next to playwright.config, then in rootDir', () => {
     expect(configDir({ configFile: '/p/playwright.config.ts', rootDir: '/p/tests' })).toBe('/p');
     expect(configDir({ rootDir: '/p/tests' })).toBe('/p/tests');

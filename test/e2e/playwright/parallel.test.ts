@@ -1,5 +1,9 @@
 // @mcp-reaper/playwright-fixture in an ES module project: 4 workers, 8 tests, each with its own
-// mcpDaemon held while the others start and stop theirs, several runs in a row.
+// mcpDaemon held while the others start and stop theirs, several runs in a row. Each worker's
+// daemons have a state dir of their own (a `daemon` function of the worker), so each health() sees
+// its own daemon.pid.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parallelSpec } from './sample-tests.js';
 import { createPwProject, finishProject, isAlive, type PwProject } from './support.js';
@@ -47,6 +51,9 @@ describe('@mcp-reaper/playwright-fixture with --workers=4', () => {
         pids.add(pid);
         expect(isAlive(pid), `${name}: daemon ${pid} still running`).toBe(false);
         expect(record.pings as number).toBeGreaterThan(0);
+        // The `daemon` function's state dir, one per parallel worker; the daemon's pid file went with it.
+        expect(record.dir, name).toBe(path.join(project.dir, 'state', `w${String(record.parallelIndex)}`, 'AIAgentPM'));
+        expect(fs.existsSync(path.join(record.dir as string, 'daemon.pid')), `${name}: daemon.pid left`).toBe(false);
       }
       expect(project.daemons(), `run ${run}`).toEqual([]);
     }

@@ -119,13 +119,16 @@ export function parallelSpec(file: number): string {
 test('daemon ${file}-${n}', async ({ mcpDaemon }, testInfo) => {
   const until = Date.now() + 300;
   let pings = 0;
-  // Hold the daemon while the other workers start and stop theirs: a cross-kill would show here.
+  // Hold the daemon while the other workers start and stop theirs: a cross-kill, or a pid file
+  // another worker's daemon wrote or removed, would show here.
   while (Date.now() < until) {
     expect((await ping(mcpDaemon.socketPath)).id).toBe(7);
     expect(alive(mcpDaemon.pid)).toBe(true);
     pings++;
   }
-  record('parallel-${file}-${n}-' + (process.env.RUN_NUMBER ?? '0'), { pid: mcpDaemon.pid, worker: testInfo.workerIndex, pings, owner: process.env.MCP_REAPER_OWNER });
+  const health = await mcpDaemon.health();
+  expect(health.healthy, JSON.stringify(health.checks)).toBe(true);
+  record('parallel-${file}-${n}-' + (process.env.RUN_NUMBER ?? '0'), { pid: mcpDaemon.pid, worker: testInfo.workerIndex, parallelIndex: testInfo.parallelIndex, dir: mcpDaemon.dir, pings, owner: process.env.MCP_REAPER_OWNER });
 });
 `;
   let common = COMMON.replace("from './daemon-options'", "from './daemon-options.js'");
@@ -140,8 +143,14 @@ test('daemon ${file}-${n}', async ({ mcpDaemon }, testInfo) => {
       ].join('\n'),
     );
   }
+  // Parallel daemons each need a state dir (their daemon.pid and database): one per worker, as the
+  // package README shows.
   return `${common}
-test.use({ mcpReaper: { daemon } });
+test.use({
+  mcpReaper: {
+    daemon: ({ parallelIndex }) => ({ ...daemon, env: { XDG_DATA_HOME: path.join(daemon.env.XDG_DATA_HOME, 'w' + parallelIndex) } }),
+  },
+});
 ${body(1)}${body(2)}`;
 }
 
