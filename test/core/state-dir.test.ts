@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { APP_DIR_NAME, defaultStateDir } from '../../packages/core/src/state-dir.js';
+import { APP_DIR_NAME, daemonStateDir, defaultStateDir } from '../../packages/core/src/state-dir.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -61,5 +61,14 @@ describe('defaultStateDir', () => {
     vi.stubEnv('XDG_DATA_HOME', '');
     expect(defaultStateDir({ platform: 'linux' })).toBe('/spied/home/.local/share/AIAgentPM');
     expect(homedir).toHaveBeenCalled();
+  });
+});
+
+describe('daemonStateDir', () => {
+  it("follows the daemon's env over this process's, and an undefined there removes the variable", () => {
+    vi.stubEnv('XDG_DATA_HOME', '/outer/xdg');
+    expect(daemonStateDir()).toBe(defaultStateDir());
+    expect(daemonStateDir({ XDG_DATA_HOME: '/inner/xdg' })).toBe(defaultStateDir({ env: { XDG_DATA_HOME: '/inner/xdg' } }));
+    expect(daemonStateDir({ XDG_DATA_HOME: undefined })).toBe(defaultStateDir({ env: {} }));
   });
 });

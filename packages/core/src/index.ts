@@ -27,7 +27,7 @@ export {
   type SweepOptions,
   type ResolvedSweepOptions,
 } from './options.js';
-export { defaultStateDir, APP_DIR_NAME } from './state-dir.js';
+export { daemonStateDir, defaultStateDir, APP_DIR_NAME } from './state-dir.js';
 export { ReaperError, isUsageError, type ReaperErrorCode } from './errors.js';
 export type { SweepReport, ProcessReport, FileReport, ProcessAction, FileAction } from './report.js';
 export type { ProcessInfo, ProcessSource } from './processes/process-info.js';

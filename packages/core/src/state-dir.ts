@@ -26,3 +26,11 @@ export function defaultStateDir(context: StateDirContext = {}): string {
   if (xdg && path.posix.isAbsolute(xdg)) return path.posix.join(xdg, APP_DIR_NAME);
   return path.posix.join(home, '.local', 'share', APP_DIR_NAME);
 }
+
+/**
+ * The state dir of a daemon started with `env` over this process's environment: what
+ * `startDaemon()` assumes when it is given no `dir` (`undefined` in `env` removes a variable).
+ */
+export function daemonStateDir(env: Readonly<Record<string, string | undefined>> = {}): string {
+  return defaultStateDir({ env: { ...process.env, ...env } });
+}

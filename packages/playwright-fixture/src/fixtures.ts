@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkLeaks, defaultStateDir, OWNER_ENV, ownerTag, RUN_ENV, startDaemon, type DaemonHandle } from '@mcp-reaper/core';
+import { checkLeaks, daemonStateDir, OWNER_ENV, ownerTag, RUN_ENV, startDaemon, type DaemonHandle } from '@mcp-reaper/core';
 import type { Fixtures, TestInfo, WorkerInfo } from '@playwright/test';
 import { configDir, resolveOptions, type McpReaperOptions, type ResolvedMcpReaperOptions } from './options.js';
 
@@ -46,9 +46,9 @@ async function checkOwner(options: ResolvedMcpReaperOptions, owner: string, labe
 
 function daemonOptions(options: ResolvedMcpReaperOptions, socketName: string, owner: string) {
   const { daemon } = options;
-  // Where the daemon writes its pid file, as startDaemon() would compute it: the daemon decides
-  // from its own environment (XDG_DATA_HOME, HOME), whatever the sweep's `dir` says.
-  const dir = daemon.dir ?? defaultStateDir({ env: { ...process.env, ...daemon.env } });
+  // Where the daemon writes its pid file, as startDaemon() computes it: the daemon decides from its
+  // own environment (XDG_DATA_HOME), whatever the sweep's `dir` says.
+  const dir = daemon.dir ?? daemonStateDir(daemon.env);
   return {
     ...daemon,
     dir,

@@ -4,7 +4,7 @@ import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_PID_FILE, DEFAULT_SOCKE
 import { describe, ownerProblem, unknownOption, waitProblem } from '../validate.js';
 import { OWNER_ENV } from '../processes/owner-tag.js';
 import type { ProcessSource } from '../processes/process-info.js';
-import { defaultStateDir } from '../state-dir.js';
+import { daemonStateDir } from '../state-dir.js';
 
 /**
  * Options of `startDaemon()`. Every field is optional; the default is in its comment. Names and
@@ -148,7 +148,7 @@ export function resolveStartOptions(options: StartDaemonOptions = {}): ResolvedS
   const env: Record<string, string | undefined> = { ...options.env };
   if (options.owner !== undefined) env[OWNER_ENV] = options.owner;
   const cwd = path.resolve(options.cwd ?? process.cwd());
-  const dir = path.resolve(options.dir ?? defaultStateDir({ env: { ...process.env, ...env } }));
+  const dir = path.resolve(options.dir ?? daemonStateDir(env));
   // Resolved against the daemon's cwd, where the daemon itself resolves it.
   const socketPath = path.resolve(cwd, options.socketPath ?? path.join(dir, DEFAULT_SOCKET_NAME));
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
