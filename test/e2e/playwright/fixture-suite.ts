@@ -66,6 +66,16 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
   const watchdogs = () => project.anything().filter((pid) => argvOf(pid).some((arg) => arg.endsWith('/@mcp-reaper/core/bin/watchdog.js')));
   const exitOf = (child: ReturnType<PwProject['start']>) =>
     new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  /**
+   * The records of an interrupt run's two tests, once both have started: the one holding its daemon
+   * (`held`, results/<held>.json) and interrupt-leak's, each in its own worker.
+   */
+  async function heldAndLeaking(runner: ReturnType<PwProject['start']>, held: string) {
+    const holding = await waitUntil(() => project.readResults()[held], 60_000, () => `the test holding its mcpDaemon; output:\n${runner.output()}`);
+    const leaking = await waitUntil(() => project.readResults()['interrupt-leak'], 60_000, () => `the leaking test; output:\n${runner.output()}`);
+    expect(holding.worker, 'the two tests run in two workers').not.toBe(leaking.worker);
+    return { held: holding, leaking };
+  }
   const leakWarning = (pid: number) =>
     new RegExp(`test "is leaking a daemon when the run is interrupted" \\(interrupt-leak\\.spec\\.ts:\\d+\\) left a daemon running[\\s\\S]*pid ${pid}:`);
 
@@ -181,9 +191,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
         const runner = project.start('npx', ['playwright', 'test', 'tests/interrupt-daemon.spec.ts', 'tests/interrupt-leak.spec.ts', '--workers=2']);
         const exited = exitOf(runner);
         try {
-          const held = await waitUntil(() => project.readResults()['interrupt-daemon'], 60_000, () => `the test holding its mcpDaemon; output:\n${runner.output()}`);
-          const leaking = await waitUntil(() => project.readResults()['interrupt-leak'], 60_000, () => `the leaking test; output:\n${runner.output()}`);
-          expect(held.worker, 'the two tests run in two workers').not.toBe(leaking.worker);
+          const { held, leaking } = await heldAndLeaking(runner, 'interrupt-daemon');
           const pids = [held.pid as number, leaking.pid as number];
           expect(pids.every(isAlive)).toBe(true);
           expect(watchdogs()).toHaveLength(1);
@@ -231,9 +239,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
         const runner = project.start('npx', ['playwright', 'test', 'tests/interrupt-held.spec.ts', 'tests/interrupt-leak.spec.ts', '--workers=2']);
         const exited = exitOf(runner);
         try {
-          const held = await waitUntil(() => project.readResults()['interrupt-held'], 60_000, () => `the test holding its mcpDaemon; output:\n${runner.output()}`);
-          const leaking = await waitUntil(() => project.readResults()['interrupt-leak'], 60_000, () => `the leaking test; output:\n${runner.output()}`);
-          expect(held.worker, 'the two tests run in two workers').not.toBe(leaking.worker);
+          const { held, leaking } = await heldAndLeaking(runner, 'interrupt-held');
           const runnerPid = groupMembers(runner.pid!).find((pid) => argvOf(pid)[1]?.endsWith('/node_modules/.bin/playwright'));
           expect(runnerPid, 'the Playwright runner in the group').toBeDefined();
 
