@@ -13,7 +13,7 @@ export default defineConfig([
   },
   {
     // The CLI is only ever run by node directly: ESM is enough.
-    entry: { 'cli/main': 'src/cli/main.ts', 'watchdog-main': 'src/watchdog-main.ts' },
+    entry: { 'cli/main': 'src/cli/main.ts', 'watchdog-main': 'src/run/watchdog-main.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

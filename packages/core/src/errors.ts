@@ -1,13 +1,19 @@
 /** Stable codes: adapters and the CLI turn them into runner-specific hints and exit codes. */
 export type ReaperErrorCode =
-  /** An option has a wrong type or value (CLI exit 2). */
+  /**
+   * The user's mistake, and only that: an option, a flag, an `MCP_REAPER_*` variable or a config file
+   * that is wrong or cannot be read, or an adapter's part used without its global setup. The message
+   * says what to fix; the CLI exits 2 and no stack trace is shown.
+   */
   | 'EINVALIDOPTION'
-  /** A config file could not be read or parsed (CLI exit 2). */
-  | 'ECONFIG'
   /** The platform is neither Linux nor macOS. */
   | 'EUNSUPPORTED'
   /** Listing processes failed (no /proc, `ps` missing or failing). */
   | 'EPROCESSLIST'
+  /** The crash-safety watchdog could not be started. */
+  | 'EWATCHDOG'
+  /** The registry of live runs (a private directory in the temp dir) cannot be used. */
+  | 'EREGISTRY'
   /** A daemon started by startDaemon() exited before it was ready. */
   | 'EDAEMONEXIT'
   /** A daemon started by startDaemon() was not ready within readyTimeoutMs. */
@@ -24,7 +30,7 @@ export class ReaperError extends Error {
   }
 }
 
-/** True for errors a user fixes by changing options or config: the CLI prints them without a stack. */
+/** True for errors a user fixes by changing options or config: they are shown without a stack. */
 export function isUsageError(error: unknown): error is ReaperError {
-  return error instanceof ReaperError && (error.code === 'EINVALIDOPTION' || error.code === 'ECONFIG');
+  return error instanceof ReaperError && error.code === 'EINVALIDOPTION';
 }

@@ -8,7 +8,7 @@ export type ProcessAction =
   | 'survived'
   /** Dry run: would be signalled. */
   | 'would-kill'
-  /** A match that is not a leftover (an owned `serve` with a live parent): left alone on purpose. */
+  /** A match that is not a leftover (another live run's daemon, an owned `serve`): left alone on purpose. */
   | 'kept'
   /** A match left alone for safety (another user's, ourselves, an ancestor, pid 1): `reason` says why. */
   | 'skipped'
@@ -26,6 +26,8 @@ export interface ProcessReport {
   reason: string;
   /** For a descendant of a leftover daemon: that daemon's pid. */
   parentDaemon?: number;
+  /** For a daemon kept because its owner tag names another run that is live: that run. */
+  liveRun?: { runId: string; pid: number; command: string };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { OnLeak, Run } from '@mcp-reaper/core';
+import type { RunnerRun } from '@mcp-reaper/core';
 
 /**
  * Jest runs globalSetup and globalTeardown in its main process, each from its own module instance:
@@ -6,8 +6,7 @@ import type { OnLeak, Run } from '@mcp-reaper/core';
  * (Jest runs a project's global setup once per project).
  */
 export interface RunState {
-  run: Run;
-  onLeak: OnLeak;
+  run: RunnerRun;
   projects: number;
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { checkLeaks, daemonStateDir, OWNER_ENV, ownerTag, RUN_ENV, startDaemon, type DaemonHandle } from '@mcp-reaper/core';
+import { daemonStateDir, forRunner, joinRun, openLeakCheck, ownerTag, startDaemon, type DaemonHandle, type JoinedRun, type Verdict } from '@mcp-reaper/core';
 import type { Fixtures, TestInfo, WorkerInfo } from '@playwright/test';
-import { configDir, resolveOptions, type McpReaperOptions, type ResolvedMcpReaperOptions } from './options.js';
+import { configDir, settingsFor, type McpReaperOptions } from './options.js';
 
 /** A daemon a fixture started: ready (its socket answered), stopped after the test or the worker. */
 export type McpDaemon = DaemonHandle;
@@ -16,36 +16,22 @@ export interface McpReaperTestFixtures {
 export interface McpReaperWorkerFixtures {
   /** Options: `test.use({ mcpReaper: {…} })`, over the shared config. Worker-scoped. */
   mcpReaper: McpReaperOptions;
-  /** The resolved options (config file, MCP_REAPER_* variables, then `mcpReaper`). */
-  mcpReaperOptions: ResolvedMcpReaperOptions;
+  /** The run this worker belongs to, with its resolved configuration (config file, MCP_REAPER_* variables, then `mcpReaper`). */
+  mcpReaperOptions: JoinedRun;
   /** A daemon shared by the tests of one worker: started on first use, stopped when the worker ends. */
   mcpWorkerDaemon: McpDaemon;
   /** Automatic: the worker's owner tag, and a leak check of what the worker's hooks left. */
   _mcpReaperWorkerOwner: string;
 }
 
-// Without the global setup there is no run id: one per worker keeps the tags unique all the same.
-const localRun = `local-${process.pid}-${Date.now().toString(36)}`;
-
-function setOwner(tag: string): () => void {
-  const saved = process.env[OWNER_ENV];
-  process.env[OWNER_ENV] = tag;
-  return () => {
-    if (saved === undefined) delete process.env[OWNER_ENV];
-    else process.env[OWNER_ENV] = saved;
-  };
+/** A verdict in Playwright's way: lines as warnings (they reach the runner's output), a failure thrown. */
+function tell({ lines, error }: Verdict): void {
+  for (const line of lines) console.warn(line);
+  if (error) throw error;
 }
 
-/** What the leak check's `onLeak` asks for: warn → console.warn, fail → throw, kill → nothing. */
-async function checkOwner(options: ResolvedMcpReaperOptions, owner: string, label: string): Promise<void> {
-  const { message } = await checkLeaks({ ...options.scoped, owner, onLeak: options.onLeak, label });
-  if (message === undefined) return;
-  if (options.onLeak === 'fail') throw new Error(message);
-  console.warn(`[mcp-reaper] ${message}`);
-}
-
-function daemonOptions(options: ResolvedMcpReaperOptions, socketName: string, owner: string) {
-  const { daemon } = options;
+function daemonOptions(run: JoinedRun, socketName: string, owner: string) {
+  const { daemon } = run.config;
   // Where the daemon writes its pid file, as startDaemon() computes it: the daemon decides from its
   // own environment (XDG_DATA_HOME), whatever the sweep's `dir` says.
   const dir = daemon.dir ?? daemonStateDir(daemon.env);
@@ -72,31 +58,34 @@ export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerF
   mcpReaperOptions: [
     async ({ mcpReaper }, use, workerInfo: WorkerInfo) => {
       const worker = { workerIndex: workerInfo.workerIndex, parallelIndex: workerInfo.parallelIndex };
-      await use(await resolveOptions(mcpReaper, configDir(workerInfo.config), worker));
+      let run: JoinedRun;
+      try {
+        run = joinRun({ runner: 'playwright', root: configDir(workerInfo.config), settings: settingsFor(mcpReaper, worker) });
+      } catch (error) {
+        throw forRunner(error);
+      }
+      await use(run);
     },
     { scope: 'worker' },
   ],
 
   _mcpReaperWorkerOwner: [
-    async ({ mcpReaperOptions }, use, workerInfo: WorkerInfo) => {
-      const owner = ownerTag(process.env[RUN_ENV] ?? localRun, `w${workerInfo.workerIndex}`);
-      const restore = setOwner(owner);
-      try {
-        await use(owner);
-      } finally {
-        restore();
-      }
+    async ({ mcpReaperOptions: run }, use, workerInfo: WorkerInfo) => {
       // What beforeAll/afterAll hooks and worker fixtures left (each test's own leaks are already gone).
-      await checkOwner(mcpReaperOptions, owner, `worker ${workerInfo.workerIndex} (its hooks and worker fixtures)`);
+      const check = openLeakCheck({
+        run,
+        owner: ownerTag(run.runId, `w${workerInfo.workerIndex}`),
+        label: `worker ${workerInfo.workerIndex} (its hooks and worker fixtures)`,
+      });
+      await use(check.owner);
+      tell(await check.close());
     },
     { scope: 'worker', auto: true },
   ],
 
   mcpWorkerDaemon: [
     async ({ mcpReaperOptions, _mcpReaperWorkerOwner }, use, workerInfo: WorkerInfo) => {
-      const daemon = await startDaemon(
-        daemonOptions(mcpReaperOptions, `mcp-w${workerInfo.workerIndex}-worker.sock`, _mcpReaperWorkerOwner),
-      );
+      const daemon = await startDaemon(daemonOptions(mcpReaperOptions, `mcp-w${workerInfo.workerIndex}-worker.sock`, _mcpReaperWorkerOwner));
       try {
         await use(daemon);
       } finally {
@@ -107,24 +96,17 @@ export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerF
   ],
 
   _mcpReaperLeakCheck: [
-    async ({ mcpReaperOptions, _mcpReaperWorkerOwner }, use, testInfo) => {
+    async ({ mcpReaperOptions: run, _mcpReaperWorkerOwner }, use, testInfo) => {
       // Below the worker's tag (ownerTag() would turn its "/" into ":" if it were passed as a part).
-      const owner = `${_mcpReaperWorkerOwner}/${ownerTag(testInfo.testId)}`;
-      const restore = setOwner(owner);
-      try {
-        await use(owner);
-      } finally {
-        restore();
-      }
-      await checkOwner(mcpReaperOptions, owner, testLabel(testInfo));
+      const check = openLeakCheck({ run, owner: `${_mcpReaperWorkerOwner}/${ownerTag(testInfo.testId)}`, label: testLabel(testInfo) });
+      await use(check.owner);
+      tell(await check.close());
     },
     { auto: true },
   ],
 
   mcpDaemon: async ({ mcpReaperOptions, _mcpReaperLeakCheck }, use, testInfo) => {
-    const daemon = await startDaemon(
-      daemonOptions(mcpReaperOptions, `mcp-w${testInfo.workerIndex}.sock`, _mcpReaperLeakCheck),
-    );
+    const daemon = await startDaemon(daemonOptions(mcpReaperOptions, `mcp-w${testInfo.workerIndex}.sock`, _mcpReaperLeakCheck));
     try {
       await use(daemon);
     } finally {

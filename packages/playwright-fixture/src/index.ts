@@ -8,7 +8,7 @@ export {
   type McpReaperTestFixtures,
   type McpReaperWorkerFixtures,
 } from './fixtures.js';
-export type { DaemonOptions, DaemonWorker, McpReaperOptions, ResolvedMcpReaperOptions } from './options.js';
+export type { DaemonOptions, DaemonWorker, McpReaperOptions } from './options.js';
 export type { OnLeak } from '@mcp-reaper/core';
 
 /** `@playwright/test`'s `test` with `mcpDaemon`, `mcpWorkerDaemon`, the `mcpReaper` option and the automatic leak check. */

@@ -1,6 +1,6 @@
-import { DEFAULT_READY_TIMEOUT_MS, startDaemon, type DaemonHandle, type StartDaemonOptions } from '@mcp-reaper/core';
-import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
-import { RUN_KEY } from './options.js';
+import { DEFAULT_READY_TIMEOUT_MS, problemLines, startDaemon, type DaemonHandle, type StartDaemonOptions } from '@mcp-reaper/core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { currentRun } from './current-run.js';
 
 export interface UseDaemonScope {
   /**
@@ -41,18 +41,11 @@ export function useDaemon(
   { per = 'file' }: UseDaemonScope = {},
 ): UsedDaemon {
   let current: DaemonHandle | undefined;
-  const resolve = (): StartDaemonOptions => {
-    const start = typeof options === 'function' ? options() : options;
-    const run = inject(RUN_KEY);
-    const defaults: StartDaemonOptions = {};
-    // Not `dir`: the daemon writes where its own environment says (XDG_DATA_HOME), which is what
-    // startDaemon() assumes when `dir` is not given; the run's `dir` is only where sweeps look.
-    if (run?.options.pidFile !== undefined) defaults.pidFile = run.options.pidFile;
-    if (run?.options.graceMs !== undefined) defaults.graceMs = run.options.graceMs;
-    if (run?.options.killWaitMs !== undefined) defaults.killWaitMs = run.options.killWaitMs;
-    return { ...defaults, ...start };
-  };
-  if (per !== 'file' && per !== 'test') throw new TypeError(`useDaemon(): "per" must be 'file' or 'test', got ${JSON.stringify(per)}`);
+  // The run's `daemon` defaults (its config's `daemon`, over `pidFile`, `graceMs` and `killWaitMs`).
+  // Not the run's `dir`: the daemon writes where its own environment says (XDG_DATA_HOME), which is
+  // what startDaemon() assumes when `dir` is not given; the run's `dir` is only where sweeps look.
+  const resolve = (): StartDaemonOptions => ({ ...currentRun().config.daemon, ...(typeof options === 'function' ? options() : options) });
+  if (per !== 'file' && per !== 'test') throw new TypeError(`mcp-reaper: useDaemon(): "per" must be 'file' or 'test', got ${JSON.stringify(per)}`);
   // A function's readyTimeoutMs is known only when the hook runs: it then needs its own hook timeout.
   const readyTimeoutMs = typeof options === 'function' ? undefined : options.readyTimeoutMs;
   const timeout = (readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) + HOOK_SLACK_MS;
@@ -65,10 +58,7 @@ export function useDaemon(
     current = undefined;
     if (!daemon) return;
     const report = await daemon.stop();
-    if (!report.ok) {
-      const left = report.processes.filter((p) => p.action === 'survived').map((p) => `pid ${p.pid}: ${p.reason}`);
-      throw new Error(`useDaemon(): the daemon ${daemon.pid} could not be stopped:\n  ${left.join('\n  ')}`);
-    }
+    if (!report.ok) throw new Error(`mcp-reaper: useDaemon(): the daemon ${daemon.pid} could not be stopped:\n${problemLines(report).join('\n')}`);
   };
   if (per === 'test') {
     beforeEach(start, timeout);
@@ -81,7 +71,7 @@ export function useDaemon(
   const handle = (): DaemonHandle => {
     if (!current) {
       throw new Error(
-        `useDaemon(): no daemon is running here. Read it inside a test (or a hook) that the useDaemon() call covers (per: '${per}').`,
+        `mcp-reaper: useDaemon(): no daemon is running here. Read it inside a test (or a hook) that the useDaemon() call covers (per: '${per}').`,
       );
     }
     return current;

@@ -11,7 +11,7 @@ import {
   type DaemonHandle,
 } from '../../../packages/core/src/daemon/start-daemon.js';
 import type { StartDaemonOptions } from '../../../packages/core/src/daemon/start-options.js';
-import { sweep } from '../../../packages/core/src/sweep.js';
+import { sweep } from '../../../packages/core/src/sweep/sweep.js';
 import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
 import { isAlive, readStat } from '../../helpers/wait.js';
 

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOG_DIR_PREFIX, removeDaemonLog } from '../../../packages/core/src/files/daemon-log.js';
+import { LOG_DIR_PREFIX } from '../../../packages/core/src/config/names.js';
+import { removeDaemonLog } from '../../../packages/core/src/files/daemon-log.js';
 
 let root: string;
 const context = { dryRun: false, ownUid: process.getuid!() };

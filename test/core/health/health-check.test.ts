@@ -203,7 +203,7 @@ describe('healthCheck', () => {
     expect(message).toContain('"names" must be a non-empty array of names, got "x" (string)');
     expect(message).toContain('"timeoutMs" must be a whole number of milliseconds from 1 to 600000, got -1 (number)');
     expect(message).toContain('"socketPath" must be a non-empty path, got "" (string)');
-    expect(message).toContain('"pid" must be a positive whole number, got 1.5 (number)');
+    expect(message).toContain('"pid" must be a pid (a whole number above 0), got 1.5 (number)');
     expect(message).toContain('unknown option "socketpath" (did you mean "socketPath"?)');
   });
 });

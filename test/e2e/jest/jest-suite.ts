@@ -91,7 +91,7 @@ export function describeJest(major: 29 | 30): void {
       expect(output).toContain('Tests:       1 passed, 1 total');
       const pid = Number(fs.readFileSync(pidFile, 'utf8'));
       expect(result.stderr).toContain(`${testFile} left a daemon running`);
-      expect(result.stderr).toContain(`pid ${pid}: `);
+      expect(result.stderr).toContain(`pid ${pid} terminated: `);
       expect(ours()).toEqual([]);
       expect(stateFiles()).toEqual([]);
     };
@@ -206,7 +206,7 @@ test('starts a daemon and stops it', async () => {
         const result = await jest(['leak/']);
         expect(result.code, result.stderr).toBe(0);
         expect(result.stderr).toContain('leak/leaks.test.js left a daemon running');
-        expect(result.stderr).toContain(`pid ${leakedPid()}: `);
+        expect(result.stderr).toContain(`pid ${leakedPid()} terminated: `);
         expect(result.stderr).not.toContain('clean.test.js left');
         expect(ours()).toEqual([]);
         expect(stateFiles()).toEqual([]);
@@ -218,7 +218,7 @@ test('starts a daemon and stops it', async () => {
         const output = result.stdout + result.stderr;
         expect(result.code, output).toBe(1);
         expect(output).toMatch(/FAIL leak\/leaks\.test\.js\s+● Test suite failed to run/);
-        expect(output).toContain(`pid ${leakedPid()}: `);
+        expect(output).toContain(`pid ${leakedPid()} terminated: `);
         expect(output).toContain('PASS leak/clean.test.js');
         expect(output).toContain('1 failed, 1 passed');
         expect(ours()).toEqual([]);
@@ -233,7 +233,7 @@ test('starts a daemon and stops it', async () => {
         expect(result.code, output).toBe(1);
         expect(output).toContain('Expected: "its own error"');
         expect(output).toContain('leak/leaks.test.js left a daemon running');
-        expect(output).toContain(`pid ${leakedPid()}: `);
+        expect(output).toContain(`pid ${leakedPid()} terminated: `);
         expect(output).toContain('Tests:       1 failed, 1 passed, 2 total');
         expect(ours()).toEqual([]);
         project.write(files);
@@ -535,7 +535,7 @@ test('starts a daemon and forgets it', async () => {
         };
         return { child, daemonOf, idleAfter, nothingLeft, stop };
       }
-      const warned = (pid: number) => new RegExp(`left a daemon running[^]*pid ${pid}: `);
+      const warned = (pid: number) => new RegExp(`left a daemon running[^]*pid ${pid} terminated: `);
 
       it('each run (first, on a change, and one interrupted by Enter) has its leak named and stopped; q quits, nothing left within 2 s', async () => {
         const folder = 'watch-q';

@@ -77,7 +77,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
     return { held: holding, leaking };
   }
   const leakWarning = (pid: number) =>
-    new RegExp(`test "is leaking a daemon when the run is interrupted" \\(interrupt-leak\\.spec\\.ts:\\d+\\) left a daemon running[\\s\\S]*pid ${pid}:`);
+    new RegExp(`test "is leaking a daemon when the run is interrupted" \\(interrupt-leak\\.spec\\.ts:\\d+\\) left a daemon running[\\s\\S]*pid ${pid} terminated:`);
 
   describe(`@mcp-reaper/playwright-fixture under Playwright ${playwright} (CommonJS project, README config verbatim)`, () => {
     scenario('lifecycle', 'sweeps planted leftovers before the first test, and gives a test its own ready daemon, stopped after', async () => {
@@ -120,7 +120,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
       expect(isAlive(leaked)).toBe(false);
       expect(project.daemons()).toEqual([]);
 
-      const named = new RegExp(`test "leaks a daemon" \\(leak\\.spec\\.ts:\\d+\\) left a daemon running[\\s\\S]*pid ${leaked}:`);
+      const named = new RegExp(`test "leaks a daemon" \\(leak\\.spec\\.ts:\\d+\\) left a daemon running[\\s\\S]*pid ${leaked} terminated:`);
       if (mode === 'fail') {
         expect(result.code, text).toBe(1);
         expect(text).toMatch(/1 failed/);
@@ -139,8 +139,8 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
       const result = await project.run('npx', ['playwright', 'test', 'tests/invalid.spec.ts']);
       const text = output(result);
       expect(result.code, text).toBe(1);
-      expect(text).toContain('Invalid test.use({ mcpReaper })');
-      expect(text).toContain('"onLeak" must be one of "warn", "fail", "kill", got "explode" (string)');
+      expect(text).toContain('mcp-reaper: Invalid configuration:');
+      expect(text).toContain('test.use({ mcpReaper }): "onLeak" must be one of "warn", "fail", "kill", got "explode" (string)');
       expect(project.readResults().invalid).toBeUndefined();
     }, 60_000);
 

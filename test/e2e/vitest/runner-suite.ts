@@ -60,7 +60,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
       const { pid, owner } = sample.out<{ pid: number; owner: string }>('leak.json');
       sample.track(pid);
       expect(result.code, output(result)).toBe(0);
-      expect(result.stderr).toContain(`tests/leak/leak.test.ts left a daemon running; mcp-reaper stopped it:\n  pid ${pid}:`);
+      expect(result.stderr).toContain(`tests/leak/leak.test.ts left a daemon running; mcp-reaper stopped it:\n  pid ${pid} terminated:`);
       expect(output(result)).toMatch(/Test Files\s+2 passed/);
       // Only the leaking file is named: the file that stopped its daemon is not.
       expect(output(result)).not.toContain('clean.test.ts left');
@@ -82,7 +82,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
       sample.track(pid);
       expect(result.code, output(result)).toBe(1);
       expect(output(result)).toMatch(/Failed Suites 1/);
-      expect(output(result)).toContain(`pid ${pid}:`);
+      expect(output(result)).toContain(`pid ${pid} terminated:`);
       expect(output(result)).toContain('FAIL  tests/leak/leak.test.ts');
       expect(output(result)).not.toContain('FAIL  tests/leak/clean.test.ts');
       expect(isAlive(pid)).toBe(false);
@@ -104,7 +104,8 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
       fs.rmSync(path.join(sample.project.dir, 'out/leak.json'), { force: true });
       const result = await vitest(['tests/leak/'], { MCP_REAPER_ON_LEAK: 'explode' });
       expect(result.code).not.toBe(0);
-      expect(output(result)).toContain(`MCP_REAPER_ON_LEAK (environment) must be one of "warn", "fail", "kill", got "explode" (string)`);
+      expect(output(result)).toContain('MCP_REAPER_ON_LEAK="explode": "onLeak" must be one of "warn", "fail", "kill", got "explode" (string)');
+      expect(output(result)).toContain('mcp-reaper: Invalid configuration:');
       expect(fs.existsSync(path.join(sample.project.dir, 'out/leak.json'))).toBe(false);
       await expectNothingLeft();
     });
@@ -116,8 +117,8 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
       expect(result.code, output(result)).toBe(0);
       expect(dom.window).toBe('object');
       expect(dom.owner).toMatch(/\/tests:dom:dom\.test\.ts$/);
-      expect(result.stderr).toContain(`tests/dom/dom.test.ts left a daemon running; mcp-reaper stopped it:\n  pid ${dom.leaked}:`);
-      expect(result.stderr).not.toContain(`pid ${dom.used}:`);
+      expect(result.stderr).toContain(`tests/dom/dom.test.ts left a daemon running; mcp-reaper stopped it:\n  pid ${dom.leaked} terminated:`);
+      expect(result.stderr).not.toContain(`pid ${dom.used} `);
       expect(isAlive(dom.used)).toBe(false);
       expect(isAlive(dom.leaked)).toBe(false);
       await expectNothingLeft();
@@ -160,7 +161,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
       try {
         const first = await waitFor(readLeak, { timeoutMs: 60_000, message: () => `the first run; output:\n${child.output()}` });
         sample.track(first.pid);
-        await waitFor(() => child.output().includes(`pid ${first.pid}:`) && child.output().includes('Waiting for file changes'), {
+        await waitFor(() => child.output().includes(`pid ${first.pid} terminated:`) && child.output().includes('Waiting for file changes'), {
           timeoutMs: 30_000,
           message: () => `the first run's leak warning; output:\n${child.output()}`,
         });
@@ -174,7 +175,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
           message: () => `the rerun; output:\n${child.output()}`,
         });
         sample.track(second.pid);
-        await waitFor(() => child.output().includes(`pid ${second.pid}:`), { timeoutMs: 30_000, message: () => `the rerun's warning:\n${child.output()}` });
+        await waitFor(() => child.output().includes(`pid ${second.pid} terminated:`), { timeoutMs: 30_000, message: () => `the rerun's warning:\n${child.output()}` });
         expect(isAlive(second.pid)).toBe(false);
 
         process.kill(-child.pid!, 'SIGINT');
@@ -203,7 +204,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
           });
           sample.track(leak.pid);
           // Vitest prints its key help once the run is over and it waits for changes.
-          await waitFor(() => child.output().includes(`pid ${leak.pid}:`) && child.output().includes('press q to quit'), {
+          await waitFor(() => child.output().includes(`pid ${leak.pid} terminated:`) && child.output().includes('press q to quit'), {
             timeoutMs: 30_000,
             message: () => `the run's leak warning and the key help; output:\n${child.output()}`,
           });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LOG_DIR_PREFIX, LOG_FILE_NAME } from '../files/daemon-log.js';
+import { LOG_DIR_PREFIX, LOG_FILE_NAME } from '../config/names.js';
 
 /** How much of the end of the log is read for the last lines (a daemon's lines are short). */
 const TAIL_BYTES = 16 * 1024;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import { ReaperError } from '../errors.js';
-import { LOG_DIR_ENV } from '../files/daemon-log.js';
+import { LOG_DIR_ENV } from '../config/names.js';
 import { healthCheck, type HealthReport } from '../health/health-check.js';
 import { pingSocket } from '../health/rpc-ping.js';
 import { defaultProcessSource } from '../processes/process-source.js';

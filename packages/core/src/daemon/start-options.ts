@@ -1,9 +1,16 @@
 import path from 'node:path';
-import { ReaperError } from '../errors.js';
-import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME } from '../options.js';
-import { describe, ownerProblem, unknownOption, waitProblem } from '../validate.js';
-import { OWNER_ENV } from '../processes/owner-tag.js';
-import type { ProcessSource } from '../processes/process-info.js';
+import {
+  DEFAULT_COMMAND,
+  DEFAULT_GRACE_MS,
+  DEFAULT_KILL_WAIT_MS,
+  DEFAULT_PID_FILE,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_SOCKET_NAME,
+  defaultDaemonArgs,
+} from '../config/defaults.js';
+import { OWNER_ENV } from '../config/names.js';
+import { checkOptions, invalidOptions, START_KEYS } from '../config/rules.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import { daemonStateDir } from '../state-dir.js';
 
 /**
@@ -67,84 +74,14 @@ export interface ResolvedStartOptions {
   source: ProcessSource | undefined;
 }
 
-export const DEFAULT_COMMAND = 'mcp-server-pm';
-export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 // sun_path holds 108 bytes on Linux and 104 on macOS, the final NUL included: a longer path cannot
 // be listened on, and the daemon would fail with an error far from its cause.
 const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
 
-const KNOWN_KEYS = [
-  'command', 'args', 'env', 'cwd', 'dir', 'socketPath', 'pidFile', 'graceMs', 'killWaitMs',
-  'readyTimeoutMs', 'owner', 'logFile', 'source',
-] as const;
-
-const isPath = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && !value.includes('\0');
-
-function problemsOf(record: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  for (const [key, value] of Object.entries(record)) {
-    if (value === undefined) continue;
-    switch (key) {
-      case 'command':
-      case 'cwd':
-      case 'dir':
-      case 'socketPath':
-      case 'logFile':
-        if (!isPath(value)) problems.push(`"${key}" must be a non-empty path, got ${describe(value)}`);
-        break;
-      case 'pidFile':
-        if (!isPath(value) || value.includes('/') || value === '.' || value === '..') {
-          problems.push(`"pidFile" must be a plain file name without "/", got ${describe(value)}`);
-        }
-        break;
-      case 'args':
-        if (!Array.isArray(value) || !value.every((arg) => typeof arg === 'string' && !arg.includes('\0'))) {
-          problems.push(`"args" must be an array of strings, got ${describe(value)}`);
-        }
-        break;
-      case 'env':
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-          problems.push(`"env" must be an object of strings, got ${describe(value)}`);
-        } else {
-          for (const [name, v] of Object.entries(value)) {
-            if (v !== undefined && typeof v !== 'string') problems.push(`"env.${name}" must be a string or undefined, got ${describe(v)}`);
-          }
-        }
-        break;
-      case 'graceMs':
-      case 'killWaitMs':
-      case 'readyTimeoutMs': {
-        const problem = waitProblem(key, value, key === 'readyTimeoutMs' ? 1 : 0);
-        if (problem) problems.push(problem);
-        break;
-      }
-      case 'owner': {
-        const problem = ownerProblem(value);
-        if (problem) problems.push(problem);
-        break;
-      }
-      case 'source':
-        if (typeof value !== 'object' || value === null) problems.push(`"source" must be a ProcessSource object, got ${describe(value)}`);
-        break;
-      default:
-        problems.push(unknownOption(key, KNOWN_KEYS));
-    }
-  }
-  return problems;
-}
-
-function invalid(problems: readonly string[]): ReaperError {
-  return new ReaperError('EINVALIDOPTION', `Invalid startDaemon() options:\n  - ${problems.join('\n  - ')}`);
-}
-
 /** Defaults and validation in one place: one `EINVALIDOPTION` error lists every problem. */
 export function resolveStartOptions(options: StartDaemonOptions = {}): ResolvedStartOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ReaperError('EINVALIDOPTION', `startDaemon() options: expected an object of options, got ${describe(options)}.`);
-  }
-  const problems = problemsOf(options as Record<string, unknown>);
-  if (problems.length > 0) throw invalid(problems);
-
+  const where = 'startDaemon() options';
+  checkOptions(options, START_KEYS, where);
   const env: Record<string, string | undefined> = { ...options.env };
   if (options.owner !== undefined) env[OWNER_ENV] = options.owner;
   const cwd = path.resolve(options.cwd ?? process.cwd());
@@ -152,13 +89,13 @@ export function resolveStartOptions(options: StartDaemonOptions = {}): ResolvedS
   // Resolved against the daemon's cwd, where the daemon itself resolves it.
   const socketPath = path.resolve(cwd, options.socketPath ?? path.join(dir, DEFAULT_SOCKET_NAME));
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
-    throw invalid([
+    throw invalidOptions(where, [
       `"socketPath" ${JSON.stringify(socketPath)} is ${Buffer.byteLength(socketPath)} bytes; a Unix socket path may have at most ${MAX_SOCKET_PATH_BYTES}: choose a shorter dir or socketPath`,
     ]);
   }
   return {
     command: options.command ?? DEFAULT_COMMAND,
-    args: [...(options.args ?? ['daemon', '--foreground', '--socket-path', socketPath])],
+    args: [...(options.args ?? defaultDaemonArgs(socketPath))],
     env,
     cwd,
     dir,

@@ -2,7 +2,8 @@ import { debuglog } from 'node:util';
 import { readPidFile } from '../files/pid-file.js';
 import { removeStale } from '../files/stale-files.js';
 import { terminate } from '../kill/terminate.js';
-import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
+import { commandLine, isDead, type ProcessInfo } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import { isClean, type FileReport, type ProcessReport, type SweepReport } from '../report.js';
 
 const debug = debuglog('mcp-reaper');

@@ -1,23 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { debuglog } from 'node:util';
+import { LOG_DIR_ENV, LOG_DIR_PREFIX, LOG_FILE_NAME } from '../config/names.js';
 import type { FileReport } from '../report.js';
 
 const debug = debuglog('mcp-reaper');
 
-/**
- * Set by `startDaemon()` on a daemon whose output goes to a temporary log: the log's directory. A
- * daemon stopped by something other than its handle (a leak check's sweep, the watchdog after the
- * runner was killed) would otherwise leave that directory in the temp dir forever, so the sweep that
- * stops it reads this (before the kill, as it reads the owner tag) and removes the directory after.
- */
-export const LOG_DIR_ENV = 'MCP_REAPER_LOG_DIR';
-/** `mkdtemp` prefix of a temporary log directory; mkdtemp appends six letters or digits. */
-export const LOG_DIR_PREFIX = 'mcp-reaper-daemon-';
-/** The one file in a temporary log directory. */
-export const LOG_FILE_NAME = 'output.log';
-
 const TEMP_DIR_NAME = new RegExp(`^${LOG_DIR_PREFIX}[A-Za-z0-9]{6}$`);
+
+// `startDaemon()` sets LOG_DIR_ENV on a daemon whose output goes to a temporary log. A daemon stopped by
+// something other than its handle (a leak check's sweep, the watchdog after the runner was killed)
+// would otherwise leave that directory in the temp dir forever, so the sweep that stops it reads the
+// variable (before the kill, as it reads the owner tag) and removes the directory after.
 
 /**
  * Removes a daemon's temporary log directory, once the daemon is gone. The path comes from a

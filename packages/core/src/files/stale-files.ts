@@ -23,6 +23,8 @@ export interface RemoveContext {
   listenerWillStop?: (path: string) => boolean | undefined;
   /** A scoped sweep: a live listener is another owner's daemon, expected, so the socket is `kept`. */
   scoped?: boolean;
+  /** Why a live listener on this socket is one the sweep keeps (another live run's daemon), if it is. */
+  keptListener?: (path: string) => string | undefined;
 }
 
 /**
@@ -55,6 +57,8 @@ export async function removeStale(file: StaleFile, context: RemoveContext): Prom
     const willStop = context.dryRun ? context.listenerWillStop?.(path) : false;
     if (willStop === false) {
       if (context.scoped) return { path, action: 'kept', reason: "in use: a live process outside this sweep's scope listens on it" };
+      const kept = context.keptListener?.(path);
+      if (kept !== undefined) return { path, action: 'kept', reason: kept };
       return skip('a live process that is not a swept daemon listens on it; stop that process first, or sweep another --dir');
     }
     reason =

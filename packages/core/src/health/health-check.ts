@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ReaperError } from '../errors.js';
 import { formatTime, startedAfterPidFile } from '../files/check-pid-file.js';
 import { fileType, readPidFile, type PidFileState } from '../files/pid-file.js';
-import { DEFAULT_NAMES, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME, validateSweepOptions } from '../options.js';
-import { describe, unknownOption, waitProblem } from '../validate.js';
+import { DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_NAMES, DEFAULT_PID_FILE, DEFAULT_SOCKET_NAME } from '../config/defaults.js';
+import { checkOptions, HEALTH_KEYS } from '../config/rules.js';
 import { matchDaemon } from '../processes/match.js';
-import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
-import { defaultProcessSource } from '../processes/process-source.js';
+import { commandLine, isDead, type ProcessInfo } from '../processes/process-info.js';
+import { defaultProcessSource, type ProcessSource } from '../processes/process-source.js';
 import { defaultStateDir } from '../state-dir.js';
 import { pingSocket } from './rpc-ping.js';
 
@@ -53,12 +52,6 @@ export interface HealthReport {
   durationMs: number;
 }
 
-export const DEFAULT_TIMEOUT_MS = 1000;
-
-/** Keys validated by validateSweepOptions, which means the same by them. */
-const SHARED_KEYS = ['dir', 'names', 'pidFile', 'source'] as const;
-const KNOWN_KEYS: readonly string[] = [...SHARED_KEYS, 'socketPath', 'timeoutMs', 'pid'];
-
 interface ResolvedHealthOptions {
   dir: string;
   names: ReadonlySet<string>;
@@ -69,53 +62,16 @@ interface ResolvedHealthOptions {
   source: ProcessSource;
 }
 
-/** Problems with the keys only healthCheck has, and with keys it does not know. */
-function ownProblems(record: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  for (const [key, value] of Object.entries(record)) {
-    if (value === undefined || (SHARED_KEYS as readonly string[]).includes(key)) continue;
-    if (key === 'socketPath') {
-      if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
-        problems.push(`"socketPath" must be a non-empty path, got ${describe(value)}`);
-      }
-    } else if (key === 'timeoutMs') {
-      const problem = waitProblem(key, value, 1);
-      if (problem) problems.push(problem);
-    } else if (key === 'pid') {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) problems.push(`"pid" must be a positive whole number, got ${describe(value)}`);
-    } else {
-      problems.push(unknownOption(key, KNOWN_KEYS));
-    }
-  }
-  return problems;
-}
-
 /** Defaults and validation in one place; every problem is reported at once, as sweep() does. */
 function resolveHealthOptions(options: HealthCheckOptions): ResolvedHealthOptions {
-  const where = 'healthCheck() options';
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ReaperError('EINVALIDOPTION', `${where}: expected an object of options, got ${describe(options)}.`);
-  }
-  const record = options as Record<string, unknown>;
-  const problems = ownProblems(record);
-  const shared = Object.fromEntries(SHARED_KEYS.filter((k) => k in record).map((k) => [k, record[k]]));
-  try {
-    validateSweepOptions(shared, where);
-  } catch (error) {
-    if (!(error instanceof ReaperError)) throw error;
-    // validateSweepOptions lists its problems as "Invalid <where>:\n  - a\n  - b".
-    problems.unshift(...error.message.split('\n  - ').slice(1));
-  }
-  if (problems.length > 0) {
-    throw new ReaperError('EINVALIDOPTION', `Invalid ${where}:\n  - ${problems.join('\n  - ')}`);
-  }
+  checkOptions(options, HEALTH_KEYS, 'healthCheck() options');
   const dir = path.resolve(options.dir ?? defaultStateDir());
   return {
     dir,
     names: new Set(options.names ?? DEFAULT_NAMES),
     pidFilePath: path.join(dir, options.pidFile ?? DEFAULT_PID_FILE),
     socketPath: path.resolve(options.socketPath ?? path.join(dir, DEFAULT_SOCKET_NAME)),
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS,
     pid: options.pid,
     source: options.source ?? defaultProcessSource(),
   };

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { matchDaemon, mayMatch } from '../processes/match.js';
-import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
+import { commandLine, isDead, type ProcessInfo } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 
 export interface Respawned {
   info: ProcessInfo;

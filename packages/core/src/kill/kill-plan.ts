@@ -1,6 +1,7 @@
 import type { Leftover, LeftAlone } from '../processes/find-leftovers.js';
 import { otherUserReason, uidOf } from '../processes/find-leftovers.js';
-import { isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
+import { isDead, type ProcessInfo } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import type { ProcessTree } from '../processes/process-tree.js';
 import type { ProtectedSet } from '../processes/protected-set.js';
 

@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util';
-import type { ProcessInfo, ProcessSource } from '../processes/process-info.js';
+import type { ProcessInfo } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import { sendSignal } from './send-signal.js';
 import { stillRunning, waitForExit } from './wait-for-exit.js';
 

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
+import { isDead, type ProcessInfo } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 
 /** Still the process we saw: alive, not a zombie, and not a new process that reused the pid. */
 export function isSameLiveProcess(seen: ProcessInfo, now: ProcessInfo | undefined): boolean {

@@ -1,6 +1,7 @@
 import { ReaperError } from '../errors.js';
 import { findEnvInCommand } from './owner-tag.js';
-import type { ProcessInfo, ProcessSource } from './process-info.js';
+import type { ProcessInfo } from './process-info.js';
+import type { ProcessSource } from './process-source.js';
 
 /**
  * Runs a command and resolves with its stdout. It resolves even when the command exits non-zero

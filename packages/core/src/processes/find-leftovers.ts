@@ -1,5 +1,6 @@
 import { matchDaemon, type DaemonMatch } from './match.js';
-import { commandLine, isDead, type ProcessInfo, type ProcessSource } from './process-info.js';
+import { commandLine, isDead, type ProcessInfo } from './process-info.js';
+import type { ProcessSource } from './process-source.js';
 import type { ProcessTree } from './process-tree.js';
 import type { ProtectedSet } from './protected-set.js';
 
@@ -19,6 +20,8 @@ export interface LeftAlone {
   info: ProcessInfo;
   action: 'kept' | 'skipped';
   reason: string;
+  /** Kept because it is a daemon of another live run: that run. */
+  liveRun?: { runId: string; pid: number; command: string };
 }
 
 export interface Discovery {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { debuglog } from 'node:util';
 import { ReaperError } from '../errors.js';
-import type { ProcessInfo, ProcessSource } from './process-info.js';
+import type { ProcessInfo } from './process-info.js';
+import type { ProcessSource } from './process-source.js';
 
 const debug = debuglog('mcp-reaper');
 

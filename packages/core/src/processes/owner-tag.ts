@@ -1,9 +1,6 @@
-/**
- * The environment variable that marks who started a daemon: a tag like `run-4f2a/w3/test-17`
- * (run, then worker, then test). Children inherit their parent's environment, so everything a tagged
- * daemon spawns carries the tag too.
- */
-export const OWNER_ENV = 'MCP_REAPER_OWNER';
+// Owner tags: the value of MCP_REAPER_OWNER (config/names.ts), e.g. `run-4f2a/w3/test-17` (run, then
+// worker, then test). Children inherit their parent's environment, so everything a tagged daemon
+// spawns carries the tag too.
 
 /**
  * Builds a tag from its parts (run id, worker, test file…): white space and "=" become "_" (a tag

@@ -26,31 +26,6 @@ export interface ProcessInfo {
   startedAt: number;
 }
 
-/** Where process facts come from: /proc on Linux, `ps` on macOS. Tests inject their own. */
-export interface ProcessSource {
-  readonly platform: 'linux' | 'darwin';
-  /** The largest pid the system hands out: a pid file naming a larger one is corrupt. */
-  readonly pidMax: number;
-  /**
-   * The processes whose kernel name passes `filter`, command lines included: the cheap first pass of
-   * a sweep (on Linux one small read per process, and stat and cmdline only for those that pass).
-   */
-  find(filter: (kernelName: string) => boolean): Promise<ProcessInfo[]>;
-  /**
-   * Every process visible to us. `wantsArgv(kernelName)` lets a source skip reading the command line
-   * of processes that cannot matter (their `argv` is then empty); without it every argv is read.
-   */
-  list(wantsArgv?: (kernelName: string) => boolean): Promise<ProcessInfo[]>;
-  /** Re-reads the given pids, command lines included; a pid that is gone is absent from the map. */
-  probe(pids: readonly number[]): Promise<Map<number, ProcessInfo>>;
-  /** The real uid of a process, or undefined when it is gone. */
-  readUid(pid: number): Promise<number | undefined>;
-  /** The working directory of a process (to resolve a relative --socket-path), or undefined if unknown. */
-  readCwd(pid: number): Promise<string | undefined>;
-  /** One variable of a process's environment (for the owner tag), or undefined if unset or unreadable. */
-  readEnv(pid: number, name: string): Promise<string | undefined>;
-}
-
 /**
  * Zombies and dead entries hold a pid but run nothing: for every check here they are gone. But the
  * leader of a multi-threaded process (node is one) shows Z as soon as it has exited while its other
@@ -61,6 +36,16 @@ export interface ProcessSource {
 export function isDead(info: ProcessInfo | undefined): boolean {
   if (info === undefined) return true;
   return (info.state === 'Z' || info.state === 'X') && (info.threads ?? 1) <= 1;
+}
+
+/**
+ * On Linux, a live process whose command line reads empty is in the middle of exiting: the kernel has
+ * released its memory (so cmdline and environ read empty) and has not made it a zombie yet. It serves
+ * nothing, is gone in a moment, and belongs to whoever is stopping it: a sweep leaves it out. (Kernel
+ * threads read empty too; they are never a daemon.) macOS `ps` shows no such state.
+ */
+export function isExiting(info: ProcessInfo, platform: 'linux' | 'darwin'): boolean {
+  return platform === 'linux' && info.argv.length === 0;
 }
 
 /** The command line as one string, for reports. */

@@ -1,5 +1,7 @@
-import { isOwnedBy, OWNER_ENV } from './owner-tag.js';
-import type { ProcessInfo, ProcessSource } from './process-info.js';
+import { OWNER_ENV } from '../config/names.js';
+import { isOwnedBy } from './owner-tag.js';
+import type { ProcessInfo } from './process-info.js';
+import type { ProcessSource } from './process-source.js';
 import type { ProcessTree } from './process-tree.js';
 
 /** Which daemons a scoped sweep may act on: those of one owner and/or below one process. */

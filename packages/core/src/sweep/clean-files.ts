@@ -2,7 +2,7 @@ import path from 'node:path';
 import { removeDaemonLog } from '../files/daemon-log.js';
 import { holdsSocket, listeningInodes } from '../files/socket-listener.js';
 import { removeStale, type RemoveContext, type StaleFile } from '../files/stale-files.js';
-import type { ResolvedSweepOptions } from '../options.js';
+import type { ResolvedSweepOptions } from './sweep-options.js';
 import type { FileReport, ProcessReport } from '../report.js';
 import type { Survey } from './survey.js';
 
@@ -32,6 +32,13 @@ export async function cleanFiles(survey: Survey, processes: readonly ProcessRepo
     listenerWillStop: (socketPath) => {
       const inodes = listeningInodes(socketPath);
       return inodes && [...stopping].some((pid) => holdsSocket(pid, inodes));
+    },
+    keptListener: (socketPath) => {
+      if (survey.liveRunDaemons.size === 0) return undefined;
+      const inodes = listeningInodes(socketPath);
+      if (inodes === undefined) return 'in use: a daemon of a live run this sweep keeps may listen on it (this platform cannot tell which process does)';
+      const holder = [...survey.liveRunDaemons].find(([pid]) => holdsSocket(pid, inodes));
+      return holder && `in use by daemon ${holder[0]} of live run ${holder[1]}`;
     },
   };
   for (const candidate of candidates) files.push(await removeStale(candidate, context));

@@ -1,8 +1,9 @@
 import { findRespawned } from '../kill/find-respawned.js';
 import { planKills } from '../kill/kill-plan.js';
 import { terminate } from '../kill/terminate.js';
-import type { ResolvedSweepOptions } from '../options.js';
-import { commandLine, type ProcessSource } from '../processes/process-info.js';
+import type { ResolvedSweepOptions } from './sweep-options.js';
+import { commandLine } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import { ProcessTree } from '../processes/process-tree.js';
 import type { ProcessReport } from '../report.js';
 import { NO_ARGV, type Survey } from './survey.js';
@@ -62,12 +63,12 @@ export async function stopLeftovers(survey: Survey, opts: ResolvedSweepOptions, 
     }
   }
   const reported = new Set(processes.map((p) => p.pid));
-  for (const { info, action, reason } of [...survey.leftAlone, ...plan.leftAlone]) {
+  for (const { info, action, reason, liveRun } of [...survey.leftAlone, ...plan.leftAlone]) {
     // A match that descends from a stopped daemon (a helper of the same binary) was stopped with it;
     // one left alone both as a match and as a descendant is reported once.
     if (stopping.has(info.pid) || reported.has(info.pid)) continue;
     reported.add(info.pid);
-    processes.push({ pid: info.pid, command: commandOf(info), action, reason });
+    processes.push({ pid: info.pid, command: commandOf(info), action, reason, ...(liveRun && { liveRun }) });
   }
   for (const report of processes) {
     const daemon = plan.parentDaemon.get(report.pid);

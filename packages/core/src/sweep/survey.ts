@@ -1,17 +1,20 @@
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import { checkPidFile, type PidFileVerdict } from '../files/check-pid-file.js';
-import { LOG_DIR_ENV } from '../files/daemon-log.js';
+import { LOG_DIR_ENV, OWNER_ENV, RUN_ENV } from '../config/names.js';
 import type { StaleFile } from '../files/stale-files.js';
 import { planKills, type KillPlan } from '../kill/kill-plan.js';
-import type { ResolvedSweepOptions } from '../options.js';
+import type { ResolvedSweepOptions } from './sweep-options.js';
 import { mayBeRestarted } from '../kill/find-respawned.js';
 import { findLeftovers, isOrphaned, type LeftAlone, type Leftover } from '../processes/find-leftovers.js';
 import { matchDaemon, mayMatch } from '../processes/match.js';
-import { commandLine, isDead, type ProcessInfo, type ProcessSource } from '../processes/process-info.js';
+import { commandLine, isDead, isExiting, type ProcessInfo } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import { ProcessTree } from '../processes/process-tree.js';
+import { isOwnedBy } from '../processes/owner-tag.js';
 import { protectedSet, type ProtectedSet } from '../processes/protected-set.js';
 import { isScoped, scopeReason, type Scope } from '../processes/scope.js';
+import { liveRuns, type LiveRuns } from '../run/registry.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -45,6 +48,8 @@ export interface Survey {
   pidFile: { name: string; verdict: PidFileVerdict } | undefined;
   /** The full command line of a process, as read before any signal. */
   commandOf(info: ProcessInfo): string;
+  /** The daemons of other live runs, which this sweep keeps: pid → run id. */
+  liveRunDaemons: ReadonlyMap<number, string>;
 }
 
 /** Command lines of these processes, re-read in full where they are still the same processes. */
@@ -87,6 +92,44 @@ async function daemonLogDirs(leftovers: readonly Leftover[], source: ProcessSour
   return dirs;
 }
 
+/**
+ * Without a scope, the matches that belong to another live run: their owner tag names a run whose
+ * process still runs (see run/registry.ts), other than the run this process belongs to. Kept, with
+ * the run named; skipped when the registry cannot be read (no run can be proven dead then). Also the
+ * matches that began to exit since they were listed (another run stopping its own daemon): an
+ * exiting process reads no environment, and must not pass for an untagged leftover.
+ */
+async function otherLiveRuns(matches: readonly ProcessInfo[], source: ProcessSource): Promise<{ kept: LeftAlone[]; exiting: Set<number> }> {
+  const ownRun = process.env[RUN_ENV];
+  const kept: LeftAlone[] = [];
+  const exiting = new Set<number>();
+  let live: LiveRuns | undefined;
+  for (const info of matches) {
+    const tag = await source.readEnv(info.pid, OWNER_ENV);
+    if (tag === undefined) {
+      // Gone altogether is left in: the stop reports it as exited on its own, and signals nothing.
+      const now = (await source.probe([info.pid])).get(info.pid);
+      if (!isDead(now) && (now!.startKey !== info.startKey || isExiting(now!, source.platform))) exiting.add(info.pid);
+      continue;
+    }
+    if (ownRun !== undefined && isOwnedBy(tag, ownRun)) continue;
+    live ??= await liveRuns(source);
+    const run = live.runs.find(({ record }) => isOwnedBy(tag, record.runId));
+    if (run) {
+      const { runId, pid } = run.record;
+      kept.push({
+        info,
+        action: 'kept',
+        reason: `owned by ${tag}: a daemon of live run ${runId}, whose owner pid ${pid} (${run.command.slice(0, 60)}) still runs; --include-live-runs stops it too`,
+        liveRun: { runId, pid, command: run.command },
+      });
+    } else if (live.problem) {
+      kept.push({ info, action: 'skipped', reason: `owned by ${tag}, and whether that run is live cannot be told: ${live.problem}` });
+    }
+  }
+  return { kept, exiting };
+}
+
 /** Finds the leftover daemons, plans their stop, and reads all that must be read before it. */
 export async function survey(opts: ResolvedSweepOptions, source: ProcessSource): Promise<Survey> {
   const ownUid = process.getuid!();
@@ -94,16 +137,20 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
 
   // First only the processes whose kernel name can match (see mayMatch), which is cheap; the whole
   // table (parents, ancestors, descendants, groups) only when one of them does match.
-  const matches = (await source.find((kernelName) => mayMatch(kernelName, names))).filter(
-    (info) => !isDead(info) && matchDaemon(info, names),
+  const found = (await source.find((kernelName) => mayMatch(kernelName, names))).filter(
+    (info) => !isDead(info) && !isExiting(info, source.platform) && matchDaemon(info, names),
   );
-  const tree = new ProcessTree(matches.length === 0 ? [] : await source.list(NO_ARGV));
-  const guard = protectedSet(tree);
 
   // A scoped sweep (one owner's or one process's daemons) sees nothing else: another worker's
-  // daemons are not even reported.
+  // daemons are not even reported. A sweep without a scope keeps other live runs' daemons.
   const scope: Scope = { owner: opts.owner, descendantsOf: opts.descendantsOf };
   const scoped = isScoped(scope);
+  const { kept: ofLiveRuns, exiting } = scoped || opts.includeLiveRuns ? { kept: [], exiting: new Set<number>() } : await otherLiveRuns(found, source);
+  const matches = found.filter((info) => !exiting.has(info.pid));
+  const tree = new ProcessTree(matches.length === 0 ? [] : await source.list(NO_ARGV));
+  const liveRunDaemons = new Map(ofLiveRuns.flatMap((l) => (l.liveRun ? [[l.info.pid, l.liveRun.runId] as const] : [])));
+  const keep = new Map(ofLiveRuns.map((l) => [l.info.pid, l.liveRun ? `it is a daemon of live run ${l.liveRun.runId}` : l.reason]));
+  const guard = protectedSet(tree, process.pid, keep);
   const owned = new Map<number, string>();
   if (scoped) {
     for (const info of matches) {
@@ -111,8 +158,9 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
       if (reason !== undefined) owned.set(info.pid, reason);
     }
   }
-  const inScope = scoped ? matches.filter((info) => owned.has(info.pid)) : matches;
-  const { leftovers, leftAlone } = await findLeftovers(inScope, tree, names, guard, ownUid, source, scoped ? owned : undefined);
+  const inScope = scoped ? matches.filter((info) => owned.has(info.pid)) : matches.filter((info) => !keep.has(info.pid));
+  const { leftovers, leftAlone: alsoLeftAlone } = await findLeftovers(inScope, tree, names, guard, ownUid, source, scoped ? owned : undefined);
+  const leftAlone = [...ofLiveRuns, ...alsoLeftAlone];
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
 
@@ -150,5 +198,6 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
       opts.respawnWindowMs > 0 ? leftovers.map((l) => l.info).filter((info) => mayBeRestarted(info, isOrphaned(info, tree), source.platform)) : [],
     pidFile,
     commandOf: (info) => commands.get(info.pid) ?? commandLine(info),
+    liveRunDaemons,
   };
 }

@@ -3,9 +3,21 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { debuglog } from 'node:util';
 import { Option } from 'commander';
+import { DEFAULT_WATCHDOG } from '../../config/defaults.js';
+import { OWNER_ENV, RUN_ENV } from '../../config/names.js';
 import type { SweepReport } from '../../report.js';
-import { sweep } from '../../sweep.js';
-import { addOptionFlags, resolveFor, writeLines, type CommandModule, type Context, type OutputStream } from '../command.js';
+import { startRun, type Run } from '../../run/start-run.js';
+import { sweep } from '../../sweep/sweep.js';
+import {
+  addLiveRunsFlag,
+  addOptionFlags,
+  resolveFor,
+  sweepOptionsOf,
+  writeLines,
+  type CommandModule,
+  type Context,
+  type OutputStream,
+} from '../command.js';
 import { formatReport } from '../format-report.js';
 
 const debug = debuglog('mcp-reaper');
@@ -38,6 +50,11 @@ const HELP_AFTER = [
   'working directory), then sweeps again with the same options however the command ended: exit,',
   'crash, Ctrl-C. For suites that use none of the adapters: shell scripts, XCUITest, anything.',
   '',
+  'While the command runs this is a live run: the command and every daemon it starts carry its tag',
+  '(MCP_REAPER_RUN, MCP_REAPER_OWNER), other runs\' sweeps keep those daemons, and a watchdog',
+  'sweeps them if mcp-reaper itself is killed (unless "watchdog" is false in the config). With',
+  '--dry-run both sweeps only report, and no run is started.',
+  '',
   'Everything after the command name is passed to it untouched; put the flags of mcp-reaper before',
   "it, and '--' before it when it starts with '-'. The sweep reports go to stderr (the command owns",
   'stdout): one summary line per sweep that did something, and the problem lines when a sweep was',
@@ -64,6 +81,7 @@ export const runCommand: CommandModule = {
   description: 'sweep, run a command, and sweep again however it ends; exit with its status',
   configure(command) {
     addOptionFlags(command);
+    addLiveRunsFlag(command);
     command
       .usage('[options] -- <command> [args...]')
       .argument('<command...>', 'the command to run and its arguments (not through a shell)')
@@ -85,24 +103,38 @@ export const runCommand: CommandModule = {
     }
     const [file, ...args] = argv as [string, ...string[]];
     const quiet = Boolean(flags.quiet);
-    const { options } = await resolveFor(ctx, flags);
+    const { values } = await resolveFor(ctx, flags);
+    const options = sweepOptionsOf(values, ctx.io.env, { includeLiveRuns: flags.includeLiveRuns === true });
     debug('run %o with %o', argv, options);
     const shown = showCommand(argv as string[]);
 
-    const before = await sweep(options);
+    // A dry run changes nothing, so it starts no run (no record, no watchdog): it only reports.
+    let run: Run | undefined;
+    let before: SweepReport;
+    if (options.dryRun) {
+      before = await sweep(options);
+    } else {
+      const { dryRun: _dryRun, ...runOptions } = options;
+      run = await startRun({ ...runOptions, watchdog: values.watchdog ?? DEFAULT_WATCHDOG }, { kind: 'cli' });
+      before = run.before;
+    }
     report(ctx, before, `before ${shown}`, options, quiet);
 
-    const child = startChild(ctx, file, args);
+    const env = run ? { ...ctx.io.env, [RUN_ENV]: run.runId, [OWNER_ENV]: run.runId } : ctx.io.env;
+    const child = startChild(ctx, file, args, env);
     const outcome = await child.outcome;
     debug('command %s ended: %o', shown, outcome);
     if (outcome.kind === 'spawn-error') ctx.io.stderr.write(`mcp-reaper: ${spawnErrorMessage(file, outcome.error)}\n`);
 
     // However the command ended, clean up after it. Its piped output (if any) is drained first so
     // our report comes after it; what a leftover holds open is given up after the sweep.
+    // The sweep is this run's own (MCP_REAPER_RUN is set in this process), so the daemons the command
+    // left are leftovers to it, whatever their tag; other live runs' are kept.
     let after: SweepReport;
     try {
       after = await sweep(options);
     } finally {
+      await run?.end(); // its record, its watchdog, the environment; its scoped sweep finds nothing left
       await child.drain();
     }
     report(ctx, after, `after ${shown}`, options, quiet);
@@ -144,7 +176,7 @@ interface StartedChild {
  * the real one, and piped into `ctx.io` otherwise (tests, embedding), so that all output still goes
  * through `io`. Signal handlers exist only while the child lives, as in Playwright's process launcher.
  */
-function startChild(ctx: Context, file: string, args: string[]): StartedChild {
+function startChild(ctx: Context, file: string, args: string[], env: NodeJS.ProcessEnv): StartedChild {
   const { io } = ctx;
   const stdio: StdioOptions = [
     'inherit',
@@ -153,7 +185,7 @@ function startChild(ctx: Context, file: string, args: string[]): StartedChild {
   ];
   let child: ChildProcess;
   try {
-    child = spawn(file, args, { cwd: io.cwd, env: io.env, stdio });
+    child = spawn(file, args, { cwd: io.cwd, env, stdio });
   } catch (error) {
     // Synchronous failures are bad arguments (e.g. a NUL byte); report them like a failed exec.
     return { outcome: Promise.resolve({ kind: 'spawn-error', error: error as NodeJS.ErrnoException }), drain: async () => {} };

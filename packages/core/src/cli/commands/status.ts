@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { healthCheck, type HealthCheckResult, type HealthReport } from '../../health/health-check.js';
-import { MAX_WAIT_MS } from '../../options.js';
-import { sweep } from '../../sweep.js';
-import { addOptionFlags, resolveFor, writeLines, type CommandModule, type Context } from '../command.js';
+import { MAX_WAIT_MS } from '../../config/rules.js';
+import { sweep } from '../../sweep/sweep.js';
+import { addLiveRunsFlag, addOptionFlags, resolveFor, sweepOptionsOf, writeLines, type CommandModule, type Context } from '../command.js';
 import { formatReport, type Colors } from '../format-report.js';
 
 function parseTimeout(value: string): number {
@@ -35,6 +35,7 @@ export const statusCommand: CommandModule = {
   description: "check the daemon's health: pid file, process, socket, JSON-RPC reply",
   configure(command) {
     addOptionFlags(command);
+    addLiveRunsFlag(command);
     command
       .option('--socket <path>', "the daemon's socket (default: mcp.sock in the state directory)")
       .option('--timeout <ms>', 'milliseconds to wait for the JSON-RPC reply (default: 1000)', parseTimeout)
@@ -43,7 +44,8 @@ export const statusCommand: CommandModule = {
       .addHelpText('after', '\nExit codes: 0 healthy, 1 unhealthy (even after --fix: the daemon must be started again), 2 bad usage.');
   },
   async run(ctx: Context, flags) {
-    const { options } = await resolveFor(ctx, flags);
+    const { values } = await resolveFor(ctx, flags);
+    const options = sweepOptionsOf(values, ctx.io.env, { includeLiveRuns: flags.includeLiveRuns === true });
     const socket = typeof flags.socket === 'string' ? flags.socket : undefined;
     const timeout = typeof flags.timeout === 'number' ? flags.timeout : undefined;
     const report = await healthCheck({

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { debuglog } from 'node:util';
-import { sweep } from '../../sweep.js';
-import { addOptionFlags, resolveFor, writeLines, type CommandModule } from '../command.js';
+import { sweep } from '../../sweep/sweep.js';
+import { addLiveRunsFlag, addOptionFlags, resolveFor, sweepOptionsOf, writeLines, type CommandModule } from '../command.js';
 import { formatReport } from '../format-report.js';
 
 const debug = debuglog('mcp-reaper');
@@ -12,12 +12,14 @@ export const sweepCommand: CommandModule = {
   isDefault: true,
   configure(command) {
     addOptionFlags(command);
+    addLiveRunsFlag(command);
     command
       .option('--json', 'print the report as JSON on stdout')
       .addOption(new Option('--quiet', 'print nothing when all is well; only problems, on stderr').conflicts('json'));
   },
   async run(ctx, flags) {
-    const { options } = await resolveFor(ctx, flags);
+    const { values } = await resolveFor(ctx, flags);
+    const options = sweepOptionsOf(values, ctx.io.env, { includeLiveRuns: flags.includeLiveRuns === true });
     debug('sweep %o', options);
     const report = await sweep(options);
     const code = report.ok ? 0 : 1;

@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
-import { runCli } from '../helpers/run-cli.js';
-import { isAlive, waitFor } from '../helpers/wait.js';
+import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { isAlive, waitFor } from '../../helpers/wait.js';
 
-const BIN = fileURLToPath(new URL('../../packages/core/bin/mcp-reaper.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../packages/core/bin/mcp-reaper.js', import.meta.url));
 const NODE = process.execPath;
 
 /**

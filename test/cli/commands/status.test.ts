@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HealthReport } from '../../packages/core/src/health/health-check.js';
-import type { SweepReport } from '../../packages/core/src/report.js';
-import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
-import { runCli } from '../helpers/run-cli.js';
-import { isAlive, waitForExit } from '../helpers/wait.js';
+import type { HealthReport } from '../../../packages/core/src/health/health-check.js';
+import type { SweepReport } from '../../../packages/core/src/report.js';
+import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { isAlive, waitForExit } from '../../helpers/wait.js';
 
 let sb: Sandbox;
 const servers: net.Server[] = [];

@@ -1,9 +1,12 @@
-// The watchdog process (see watchdog.ts): waits for the watched process to die, then sweeps.
+// The watchdog process (see watchdog.ts): waits for the watched process to die, sweeps its run, and
+// removes the run's record from the registry of live runs.
 import { setTimeout as delay } from 'node:timers/promises';
-import { isDead } from './processes/process-info.js';
-import { defaultProcessSource } from './processes/process-source.js';
-import { sweep } from './sweep.js';
-import { WATCHDOG_ENV, type WatchdogOrders } from './watchdog.js';
+import { WATCHDOG_ORDERS_ENV } from '../config/names.js';
+import { isDead } from '../processes/process-info.js';
+import { defaultProcessSource } from '../processes/process-source.js';
+import { sweep } from '../sweep/sweep.js';
+import { removeRunRecord } from './registry.js';
+import type { WatchdogOrders } from './watchdog.js';
 
 async function alive(orders: WatchdogOrders): Promise<boolean> {
   if (process.platform === 'linux') {
@@ -26,8 +29,13 @@ export async function watch(orders: WatchdogOrders): Promise<void> {
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
   while (await alive(orders)) await delay(orders.intervalMs);
-  await sweep(orders.sweep);
+  try {
+    await sweep(orders.sweep);
+  } finally {
+    // The run's owner is gone, so its record is stale: removed while it still names the watched process.
+    removeRunRecord(orders.sweep.owner, orders.watchPid);
+  }
 }
 
-const orders = process.env[WATCHDOG_ENV];
+const orders = process.env[WATCHDOG_ORDERS_ENV];
 if (orders) await watch(JSON.parse(orders) as WatchdogOrders);

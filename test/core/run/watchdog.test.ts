@@ -4,11 +4,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OWNER_ENV, startWatchdog } from '../../packages/core/src/index.js';
-import { createSandbox, uniqueFakeName, type Sandbox } from '../helpers/fake-daemon.js';
-import { isAlive, waitFor } from '../helpers/wait.js';
+import { OWNER_ENV, startWatchdog } from '../../../packages/core/src/index.js';
+import { createSandbox, uniqueFakeName, type Sandbox } from '../../helpers/fake-daemon.js';
+import { isAlive, waitFor } from '../../helpers/wait.js';
 
-const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
+const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 
 let sb: Sandbox;
 beforeEach(async () => {

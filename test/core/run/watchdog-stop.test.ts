@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
-const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
+const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 
 describe.runIf(process.platform === 'linux')('watchdog.stop()', () => {
   it('keeps the process alive until the watchdog is gone, so the teardown finishes', () => {

@@ -42,17 +42,23 @@ describe('startRun', () => {
     }
   });
 
-  it('keeps a run id it inherits, and can go without a watchdog', async () => {
-    process.env[RUN_ENV] = 'run-from-the-runner';
+  it('inside another run, gets an id of its own and keeps the other run\'s daemons; can go without a watchdog', async () => {
+    const outer = await startRun({ names: [sb.name], dir: sb.stateDir, watchdog: false });
     try {
-      const run = await startRun({ names: [sb.name], dir: sb.stateDir, watchdog: false });
-      expect(run.runId).toBe('run-from-the-runner');
-      expect(run.watchdog).toBeUndefined();
-      await run.end();
-      expect(process.env[RUN_ENV]).toBe('run-from-the-runner');
+      const outers = await sb.start({ args: socket('outer') }); // tagged with the outer run
+      const inner = await startRun({ names: [sb.name], dir: sb.stateDir, watchdog: false });
+      expect(inner.runId).not.toBe(outer.runId);
+      expect(inner.watchdog).toBeUndefined();
+      expect(process.env[RUN_ENV]).toBe(inner.runId);
+      expect(inner.before.processes).toEqual([
+        expect.objectContaining({ pid: outers.pid, action: 'kept', liveRun: expect.objectContaining({ runId: outer.runId, pid: process.pid }) }),
+      ]);
+      expect(isAlive(outers.pid)).toBe(true);
+      await inner.end();
+      expect(process.env[RUN_ENV]).toBe(outer.runId);
+      expect(isAlive(outers.pid)).toBe(true);
     } finally {
-      if (savedEnv.run === undefined) delete process.env[RUN_ENV];
-      else process.env[RUN_ENV] = savedEnv.run;
+      await outer.end();
     }
   });
 });

@@ -1,7 +1,7 @@
-import { ReaperError } from './errors.js';
-import type { SweepOptions } from './options.js';
-import type { ProcessReport } from './report.js';
-import { sweep } from './sweep.js';
+import { ReaperError } from '../errors.js';
+import type { ProcessReport } from '../report.js';
+import type { SweepOptions } from '../sweep/sweep-options.js';
+import { sweep } from '../sweep/sweep.js';
 
 /**
  * The daemons of one owner (or below one process) that are still running, without stopping them:

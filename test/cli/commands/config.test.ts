@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { uniqueFakeName } from '../helpers/fake-daemon.js';
-import { runCli } from '../helpers/run-cli.js';
+import { uniqueFakeName } from '../../helpers/fake-daemon.js';
+import { runCli } from '../../helpers/run-cli.js';
 
 const temps: string[] = [];
 function tempDir(): string {
@@ -62,6 +62,9 @@ describe('mcp-reaper config', () => {
       killWaitMs: 2000,
       respawnWindowMs: 300,
       dryRun: false,
+      onLeak: 'warn',
+      watchdog: true,
+      daemon: {},
     });
     for (const source of Object.values(out.sources)) expect(source).toEqual({ from: 'default' });
   });
@@ -97,6 +100,9 @@ describe('mcp-reaper config', () => {
       killWaitMs: { from: 'env', variable: 'MCP_REAPER_KILL_WAIT_MS' },
       respawnWindowMs: { from: 'flag', flag: '--respawn-window' },
       dryRun: { from: 'config', file: configFile },
+      onLeak: { from: 'default' },
+      watchdog: { from: 'default' },
+      daemon: { from: 'default' },
     });
 
     // Without the flags, the environment wins over the file.
@@ -116,7 +122,9 @@ describe('mcp-reaper config', () => {
       MCP_REAPER_KILL_WAIT_MS: '1500',
       MCP_REAPER_RESPAWN_WINDOW_MS: '1000',
       MCP_REAPER_DRY_RUN: 'yes',
-      MCP_REAPER_OWNER: 'someone-else', // used by later features: not an error
+      MCP_REAPER_ON_LEAK: 'fail',
+      MCP_REAPER_WATCHDOG: '0',
+      MCP_REAPER_OWNER: 'someone-else', // a tag, not a setting: not an error
     });
     expect(out.options).toEqual({
       dir: path.join(cwd, 'state'),
@@ -127,6 +135,9 @@ describe('mcp-reaper config', () => {
       killWaitMs: 1500,
       respawnWindowMs: 1000,
       dryRun: true,
+      onLeak: 'fail',
+      watchdog: false,
+      daemon: {},
     });
   });
 
@@ -196,6 +207,52 @@ describe('mcp-reaper config', () => {
     expect(out.options.dir).toBe(path.join(cwd, 'state'));
   });
 
+  it('accepts the keys test runs read (onLeak, watchdog, daemon), with the daemon\'s paths relative to the file', async () => {
+    const root = tempDir();
+    const configFile = write(path.join(root, 'mcp-reaper.config.json'), {
+      onLeak: 'fail',
+      watchdog: false,
+      daemon: { command: './bin/mcp-server-pm', cwd: 'work', socketPath: 'state/t.sock', readyTimeoutMs: 2000, env: { AIAGENTPM_DB_PATH: '/tmp/x.db' } },
+    });
+    const deep = path.join(root, 'sub');
+    fs.mkdirSync(deep);
+    const out = await resolved([], deep);
+    expect(out.options).toMatchObject({
+      onLeak: 'fail',
+      watchdog: false,
+      daemon: {
+        command: path.join(root, 'bin', 'mcp-server-pm'),
+        cwd: path.join(root, 'work'),
+        socketPath: path.join(root, 'state', 't.sock'),
+        readyTimeoutMs: 2000,
+        env: { AIAGENTPM_DB_PATH: '/tmp/x.db' },
+      },
+    });
+    expect(out.sources.daemon).toEqual({ from: 'config', file: configFile });
+  });
+
+  it('with --runner, shows what a test run uses: dryRun ignored, both respawn windows, the daemon defaults', async () => {
+    const cwd = tempDir();
+    write(path.join(cwd, 'mcp-reaper.config.json'), { graceMs: 900, dryRun: true, daemon: { readyTimeoutMs: 3000 } });
+    const { code, stdout } = await run(['config', '--runner', 'jest'], cwd);
+    expect(code).toBe(0);
+    expect(stdout).toContain('as Jest sees it; its own settings, in testEnvironmentOptions.mcpReaper, go on top key by key');
+    expect(stdout).toMatch(/dryRun\s+true\s+\(config .*; ignored: a test run always stops what it finds\)/);
+    expect(stdout).toMatch(/respawnWindowMs\s+300 before the run, 0 in leak checks\s+\(default\)/);
+    expect(stdout).toMatch(/daemon\s+\{"graceMs":900,"readyTimeoutMs":3000\}/);
+    const json = await resolved(['--runner', 'vitest'], cwd);
+    expect((json as unknown as { run: unknown }).run).toEqual({
+      runner: 'vitest',
+      settings: 'test.provide.mcpReaper',
+      sweep: { graceMs: 900 },
+      onLeak: 'warn',
+      watchdog: true,
+      daemon: { graceMs: 900, readyTimeoutMs: 3000 },
+      ignored: [expect.stringContaining('dryRun (config ')],
+    });
+    expectUsageError(await run(['config', '--runner', 'mocha'], cwd), "'mocha'", 'jest, vitest, playwright');
+  });
+
   it('prints a table for people, naming each source', async () => {
     const cwd = tempDir();
     const configFile = write(path.join(cwd, 'mcp-reaper.config.json'), { graceMs: 42 });
@@ -237,7 +294,21 @@ describe('config and option errors exit 2 with a message and no stack', () => {
   it('rejects "source" in a config file', async () => {
     const cwd = tempDir();
     const file = write(path.join(cwd, 'mcp-reaper.config.json'), { source: {} });
-    expectUsageError(await run(['config'], cwd), file, '"source"');
+    expectUsageError(await run(['config'], cwd), file, 'unknown option "source"');
+  });
+
+  it('reports the problems of every source at once: flags, variables and the config file', async () => {
+    const cwd = tempDir();
+    const file = write(path.join(cwd, 'mcp-reaper.config.json'), { onLeak: 'loud', daemon: { readyTimeoutMs: 0, shell: true } });
+    const result = await run(['config', '--name', 'a/b'], cwd, { MCP_REAPER_WATCHDOG: 'maybe' });
+    expectUsageError(
+      result,
+      '--name "a/b": "names" entry "a/b" (string): expected a plain name without "/"',
+      'MCP_REAPER_WATCHDOG="maybe": expected one of 1, true, yes, 0, false, no',
+      `config file ${file}: "onLeak" must be one of "warn", "fail", "kill", got "loud" (string)`,
+      `config file ${file}: "daemon.readyTimeoutMs" must be a whole number of milliseconds from 1 to 600000, got 0 (number)`,
+      `config file ${file}: unknown option "daemon.shell"`,
+    );
   });
 
   it('names a JS config that throws, or has no default export', async () => {
@@ -279,6 +350,7 @@ describe('config and option errors exit 2 with a message and no stack', () => {
       'MCP_REAPER_PID_FILE=".."',
       'unset',
     );
+    expectUsageError(await run(['config'], cwd, { MCP_REAPER_ON_LEAK: 'loud' }), 'MCP_REAPER_ON_LEAK="loud": "onLeak" must be one of');
   });
 
   it('names each bad flag and its value', async () => {

@@ -1,15 +1,15 @@
-import { resolveSweepOptions, type SweepOptions } from './options.js';
-import { defaultProcessSource } from './processes/process-source.js';
-import { isClean, type SweepReport } from './report.js';
-import { cleanFiles } from './sweep/clean-files.js';
-import { stopLeftovers } from './sweep/stop-leftovers.js';
-import { survey } from './sweep/survey.js';
+import { defaultProcessSource } from '../processes/process-source.js';
+import { isClean, type SweepReport } from '../report.js';
+import { cleanFiles } from './clean-files.js';
+import { stopLeftovers } from './stop-leftovers.js';
+import { survey } from './survey.js';
+import { resolveSweepOptions, type SweepOptions } from './sweep-options.js';
 
 /**
  * Finds the leftover daemons, stops them (SIGTERM, grace, SIGKILL, verified) with their descendants,
  * and removes their stale socket and pid files. Never touches pid 1, itself, its ancestors, its own
- * process group or another user's processes and files. Resolves to a report of everything it did or,
- * with `dryRun`, would do.
+ * process group, another user's processes and files, or (without a scope) the daemons of another
+ * live run. Resolves to a report of everything it did or, with `dryRun`, would do.
  */
 export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const startedAt = performance.now();
