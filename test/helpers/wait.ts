@@ -112,3 +112,42 @@ export function isAlive(pid: number): boolean {
 export function waitForExit(pid: number, options: WaitOptions = {}): Promise<true> {
   return waitFor(() => !isAlive(pid), { message: `pid ${pid} to exit`, ...options });
 }
+
+/** One live process as the tests look at it. */
+export interface LiveProcess {
+  pid: number;
+  stat: ProcStat;
+  argv: string[];
+  /** The command line, arguments joined with spaces. */
+  cmd: string;
+}
+
+/**
+ * Every live process but this one (zombies count as gone, as in isAlive): the tests' one /proc
+ * scanner. Filter the result; a process that exits during the scan is left out.
+ */
+export function liveProcesses(): LiveProcess[] {
+  const found: LiveProcess[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid || !isAlive(pid)) continue;
+    const stat = readStat(pid);
+    const argv = readCmdline(pid);
+    if (stat === undefined || argv === undefined) continue;
+    found.push({ pid, stat, argv, cmd: argv.join(' ') });
+  }
+  return found;
+}
+
+/** Live processes whose command line holds `needle` (a project's temp dir, a daemon's wrapper path). */
+export function processesWith(needle: string): LiveProcess[] {
+  return liveProcesses().filter((p) => p.cmd.includes(needle));
+}
+
+/** Pids of the live members of a process group. */
+export function groupMembers(pgid: number): number[] {
+  return liveProcesses()
+    .filter((p) => p.stat.pgid === pgid)
+    .map((p) => p.pid);
+}

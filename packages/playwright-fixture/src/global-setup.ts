@@ -5,17 +5,29 @@ import { saveRun } from './run-store.js';
 import globalTeardown from './global-teardown.js';
 
 /**
+ * The config's `use: { mcpReaper }` (the first project's, as projects inherit it), without `daemon`,
+ * which only the fixtures use: what the run's sweeps and its end follow, as the fixtures do. A
+ * `test.use()` in a test file is not visible here, and applies to that file's tests only.
+ */
+function runSettings(config: FullConfig): unknown {
+  const settings = (config.projects[0]?.use as { mcpReaper?: unknown } | undefined)?.mcpReaper;
+  if (typeof settings !== 'object' || settings === null) return settings;
+  const { daemon: _daemon, ...run } = settings as Record<string, unknown>;
+  return run;
+}
+
+/**
  * `globalSetup: '@mcp-reaper/playwright-fixture/global-setup'`: the core's `startRunnerRun()`. Sweeps
  * every leftover of earlier runs (keeping other live runs' daemons), tags the run (`MCP_REAPER_RUN`,
  * inherited by the workers), starts the crash watchdog and records the run as live. Its settings come
- * from the shared config file and MCP_REAPER_* variables (it runs before any `test.use()`). Returns the
+ * from the shared config file, MCP_REAPER_* variables and the config's `use: { mcpReaper }`. Returns the
  * teardown, which Playwright runs after the run; `@mcp-reaper/playwright-fixture/global-teardown` does
  * the same, and running both is harmless.
  */
 export default async function globalSetup(config: FullConfig): Promise<() => Promise<void>> {
   let run;
   try {
-    run = await startRunnerRun({ runner: 'playwright', root: configDir(config) });
+    run = await startRunnerRun({ runner: 'playwright', root: configDir(config), settings: runSettings(config) });
   } catch (error) {
     throw forRunner(error);
   }

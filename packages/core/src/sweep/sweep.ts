@@ -1,9 +1,12 @@
+import { debuglog } from 'node:util';
 import { defaultProcessSource } from '../processes/process-source.js';
 import { isClean, type SweepReport } from '../report.js';
 import { cleanFiles } from './clean-files.js';
 import { stopLeftovers } from './stop-leftovers.js';
 import { survey } from './survey.js';
 import { resolveSweepOptions, type SweepOptions } from './sweep-options.js';
+
+const debug = debuglog('mcp-reaper');
 
 /**
  * Finds the leftover daemons, stops them (SIGTERM, grace, SIGKILL, verified) with their descendants,
@@ -15,6 +18,8 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const startedAt = performance.now();
   const opts = resolveSweepOptions(options);
   const source = opts.source ?? defaultProcessSource();
+  const { source: _source, ...shown } = opts;
+  debug('sweep %j', shown);
 
   // Three phases: read everything while the daemons still run, stop them, then clean up their files.
   const found = await survey(opts, source);

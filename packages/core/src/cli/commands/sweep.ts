@@ -1,10 +1,7 @@
 import { Option } from 'commander';
-import { debuglog } from 'node:util';
 import { sweep } from '../../sweep/sweep.js';
 import { addLiveRunsFlag, addOptionFlags, resolveFor, sweepOptionsOf, writeLines, type CommandModule } from '../command.js';
 import { formatReport } from '../format-report.js';
-
-const debug = debuglog('mcp-reaper');
 
 export const sweepCommand: CommandModule = {
   name: 'sweep',
@@ -20,7 +17,6 @@ export const sweepCommand: CommandModule = {
   async run(ctx, flags) {
     const { values } = await resolveFor(ctx, flags);
     const options = sweepOptionsOf(values, ctx.io.env, { includeLiveRuns: flags.includeLiveRuns === true });
-    debug('sweep %o', options);
     const report = await sweep(options);
     const code = report.ok ? 0 : 1;
     if (flags.json) {

@@ -1,0 +1,241 @@
+// One configuration, the same behaviour everywhere: the README's shared mcp-reaper.config.json, with
+// the same environment and the same runner settings, given to the CLI and to Jest, Vitest and
+// Playwright (installed from the packed tarballs into one project), row by row. Each row asserts,
+// through the real runner, what the sweep before the run does, what a leak does, the grace a daemon
+// fixture gets, what happens to dryRun, and the respawn window of a leak check (from the
+// NODE_DEBUG=mcp-reaper trace of each sweep's resolved options).
+//
+// Safety: the daemon is a fake under a unique name (`mcpc-` + 6 hex) that only this project runs.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from '../helpers/readme.js';
+import { isAlive, processesWith } from '../helpers/wait.js';
+import { plantLeftovers } from './helpers/leftovers.js';
+import { createProject, type RunResult, type SampleProject } from './helpers/sample-project.js';
+import { CURRENT_PLAYWRIGHT } from './playwright/support.js';
+
+const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const FAKE = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
+
+type Runner = 'jest' | 'vitest' | 'playwright';
+const RUNNERS: Runner[] = ['jest', 'vitest', 'playwright'];
+
+interface Row {
+  name: string;
+  /** MCP_REAPER_* variables of the run. */
+  env: Record<string, string>;
+  /** The runner settings, the same in each runner's place for them. */
+  settings: Record<string, unknown>;
+  expect: {
+    onLeak: 'warn' | 'fail' | 'kill';
+    /** The fixtures' daemons' grace (Vitest's useDaemon, Playwright's mcpDaemon; Jest has none). */
+    graceMs: number;
+    /** The respawn window of the sweep before the run, and of each leak check. */
+    respawnBefore: number;
+    respawnLeakCheck: number;
+    /** Where dryRun came from, when the run must say it ignores it. */
+    dryRunIgnored?: string;
+  };
+}
+
+// The README's file sets onLeak "fail" and graceMs 1000; the rows change it as users do.
+const ROWS: Row[] = [
+  { name: 'the file alone', env: {}, settings: {}, expect: { onLeak: 'fail', graceMs: 1000, respawnBefore: 300, respawnLeakCheck: 0 } },
+  {
+    name: 'MCP_REAPER_* over the file',
+    env: { MCP_REAPER_ON_LEAK: 'kill', MCP_REAPER_GRACE_MS: '300' },
+    settings: {},
+    expect: { onLeak: 'kill', graceMs: 300, respawnBefore: 300, respawnLeakCheck: 0 },
+  },
+  {
+    name: 'runner settings over both',
+    env: { MCP_REAPER_ON_LEAK: 'kill' },
+    settings: { onLeak: 'warn', graceMs: 200, respawnWindowMs: 50 },
+    expect: { onLeak: 'warn', graceMs: 200, respawnBefore: 50, respawnLeakCheck: 50 },
+  },
+  {
+    name: 'dryRun, which only the CLI honours',
+    env: { MCP_REAPER_DRY_RUN: '1', MCP_REAPER_ON_LEAK: 'warn', MCP_REAPER_GRACE_MS: '300' },
+    settings: {},
+    expect: { onLeak: 'warn', graceMs: 300, respawnBefore: 300, respawnLeakCheck: 0, dryRunIgnored: 'env MCP_REAPER_DRY_RUN' },
+  },
+];
+
+const jestConfig = (settings: Record<string, unknown>) =>
+  readmeBlock('packages/jest-env/README.md', /`jest\.config\.js`/, 'js').replace("{ mcpReaper: { onLeak: 'warn' } }", `{ mcpReaper: ${JSON.stringify(settings)} }`);
+const vitestConfig = (settings: Record<string, unknown>) =>
+  readmeBlock('packages/vitest-setup/README.md', /## Config/, 'ts').replace(
+    "setupFiles: ['@mcp-reaper/vitest-setup'],",
+    `setupFiles: ['@mcp-reaper/vitest-setup'],\n    include: ['vitest/**/*.test.ts'],\n    provide: { mcpReaper: ${JSON.stringify(settings)} },`,
+  );
+const playwrightConfig = (settings: Record<string, unknown>) =>
+  readmeBlock('packages/playwright-fixture/README.md', /## `playwright\.config\.ts`/, 'ts')
+    .replace("testDir: './tests',", `testDir: './pw',\n  use: { mcpReaper: ${JSON.stringify(settings)} },`);
+
+// Each runner's test: a daemon fixture that ignores SIGTERM, stopped in the test (its report says
+// how long it was given), and a daemon started and forgotten (the leak).
+const SUPPORT = `const fs = require('node:fs');
+const path = require('node:path');
+const { startDaemon } = require('@mcp-reaper/core');
+exports.stubbornEnv = (id) => ({ XDG_DATA_HOME: path.resolve('.test-state', id), FAKE_MCP_IGNORE_TERM: '1' });
+exports.leak = (id) => startDaemon({ command: process.env.FAKE_NAME, env: { XDG_DATA_HOME: path.resolve('.test-state', id) } });
+exports.record = (runner, data) => {
+  fs.mkdirSync('out', { recursive: true });
+  fs.writeFileSync(path.join('out', runner + '.json'), JSON.stringify(data));
+};
+`;
+const JEST_TEST = `const { leak, record } = require('../support.cjs');
+test('leaks a daemon', async () => {
+  const leaked = await leak('j-leak');
+  record('jest', { leaked: leaked.pid });
+}, 30000);
+`;
+const VITEST_TEST = `import { test } from 'vitest';
+import { useDaemon } from '@mcp-reaper/vitest-setup';
+import support from '../support.cjs';
+const stubborn = useDaemon(() => ({ env: support.stubbornEnv('v-stubborn') }));
+test('a stubborn fixture daemon, and a leak', async () => {
+  const stop = await stubborn.handle.stop();
+  const leaked = await support.leak('v-leak');
+  support.record('vitest', { leaked: leaked.pid, stop: stop.processes[0].reason });
+}, 30000);
+`;
+const playwrightTest = (settings: Record<string, unknown>) => `import { test } from '@mcp-reaper/playwright-fixture';
+import support from '../support.cjs';
+// test.use() replaces the config's mcpReaper: the row's settings again, with a stubborn daemon.
+test.use({ mcpReaper: { ...${JSON.stringify(settings)}, daemon: { env: support.stubbornEnv('p-stubborn') } } });
+test('a stubborn fixture daemon, and a leak', async ({ mcpDaemon }) => {
+  const stop = await mcpDaemon.stop();
+  const leaked = await support.leak('p-leak');
+  support.record('playwright', { leaked: leaked.pid, stop: stop.processes[0].reason });
+});
+`;
+
+describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', () => {
+  let project: SampleProject;
+  let name: string;
+  let bin: string;
+  const stateDir = () => path.join(project.dir, '.test-state', 'AIAgentPM');
+
+  beforeAll(async () => {
+    name = `mcpc-${randomBytes(3).toString('hex')}`;
+    const shared = readmeBlock('README.md', /### One config file/, 'json').replaceAll('mcp-server-pm', name);
+    project = await createProject({
+      name: 'one-config',
+      dependencies: { jest: '^30', 'jest-environment-node': '^30', vitest: '^4', '@playwright/test': CURRENT_PLAYWRIGHT },
+      packages: ['@mcp-reaper/jest-env', '@mcp-reaper/vitest-setup', '@mcp-reaper/playwright-fixture'],
+      files: {
+        'mcp-reaper.config.json': shared,
+        'bin/package.json': '{}\n',
+        [`bin/${name}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(FAKE).href)});\n`,
+        'support.cjs': SUPPORT,
+        'jest/leak.test.js': JEST_TEST,
+        'vitest/leak.test.ts': VITEST_TEST,
+      },
+    });
+    bin = path.join(project.dir, 'bin', name);
+    fs.chmodSync(bin, 0o755);
+  }, 300_000);
+
+  afterAll(() => {
+    for (const { pid } of processesWith(project?.dir ?? '/nonexistent')) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    project?.remove();
+  });
+
+  /** The environment of every run: the project's daemon on PATH (the file names it), its state under .test-state. */
+  const envOf = (row: Row) => ({
+    ...row.env,
+    PATH: `${path.join(project.dir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+    XDG_DATA_HOME: path.join(project.dir, '.test-state'),
+    FAKE_NAME: name,
+    NODE_DEBUG: 'mcp-reaper',
+  });
+
+  const COMMANDS: Record<Runner, string[]> = {
+    jest: ['jest', 'jest/'],
+    vitest: ['vitest', 'run'],
+    playwright: ['playwright', 'test'],
+  };
+
+  /** The options of each sweep a run made, from the NODE_DEBUG trace: the one before the run, and its leak checks. */
+  function sweeps(output: string): Array<{ owner?: string; respawnWindowMs: number; dryRun: boolean }> {
+    return [...output.matchAll(/MCP-REAPER \d+: sweep (\{.*\})/g)].map((m) => JSON.parse(m[1]!) as { owner?: string; respawnWindowMs: number; dryRun: boolean });
+  }
+
+  for (const row of ROWS) {
+    describe(row.name, () => {
+      for (const runner of RUNNERS) {
+        it(`${runner}: sweeps before, ${row.expect.onLeak} on a leak, grace ${row.expect.graceMs} ms, leak-check respawn window ${row.expect.respawnLeakCheck}`, async () => {
+          project.write({
+            'jest.config.js': jestConfig(row.settings),
+            'vitest.config.mts': vitestConfig(row.settings),
+            'playwright.config.ts': playwrightConfig(row.settings),
+            'pw/leak.spec.ts': playwrightTest(row.settings),
+          });
+          fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+          const planted = await plantLeftovers({ bin, root: project.dir, stateDir: stateDir() });
+
+          const [command, ...args] = ['npx', ...COMMANDS[runner]];
+          const result: RunResult = await project.run(command!, args, { env: envOf(row), timeoutMs: 120_000 });
+          const output = result.stdout + result.stderr;
+          const seen = JSON.parse(fs.readFileSync(path.join(project.dir, 'out', `${runner}.json`), 'utf8')) as { leaked: number; stop?: string };
+
+          // Before the run: the planted daemon (which removes its own socket as it exits) and the stale files, in one line.
+          expect(isAlive(planted.pid)).toBe(false);
+          expect(output).toMatch(new RegExp(`mcp-reaper: before the run: stopped 1 leftover daemon \\(pid ${planted.pid}\\), removed 2 stale files\n`));
+          // A leak, as onLeak says; stopped in every mode.
+          expect(isAlive(seen.leaked)).toBe(false);
+          const named = `left a daemon running; mcp-reaper stopped it:`;
+          if (row.expect.onLeak === 'kill') expect(output).not.toContain(named);
+          // (The runners indent a failure's message: Jest by four spaces more.)
+          else expect(output).toMatch(new RegExp(`${named}\\n\\s+pid ${seen.leaked} terminated:`));
+          expect(result.code, output).toBe(row.expect.onLeak === 'fail' ? 1 : 0);
+          // The fixture's daemon gets the configured grace (Jest has no daemon fixture).
+          if (runner !== 'jest') expect(seen.stop).toContain(`ignored SIGTERM for ${row.expect.graceMs} ms; killed with SIGKILL`);
+          // dryRun: ignored by a run, said once.
+          const notice = `dryRun (${row.expect.dryRunIgnored}) is ignored in test runs`;
+          expect(output.split(notice).length - 1).toBe(row.expect.dryRunIgnored ? 1 : 0);
+          // The respawn window of each sweep, as the run resolved it.
+          const traced = sweeps(output);
+          const before = traced.filter((s) => s.owner === undefined);
+          const checks = traced.filter((s) => s.owner?.includes('/'));
+          expect(before.map((s) => [s.respawnWindowMs, s.dryRun])).toEqual([[row.expect.respawnBefore, false]]);
+          expect(checks.length).toBeGreaterThan(0);
+          for (const check of checks) expect([check.respawnWindowMs, check.dryRun]).toEqual([row.expect.respawnLeakCheck, false]);
+          // Nothing of the project is left: no daemon, no watchdog, no runner.
+          expect(processesWith(project.dir).map((p) => p.cmd)).toEqual([]);
+        }, 120_000);
+      }
+
+      it('the CLI: the same values, and dryRun honoured', async () => {
+        const cli = path.join(project.dir, 'node_modules', '.bin', 'mcp-reaper');
+        const config = await project.run(cli, ['config', '--runner', 'jest', '--json'], { env: envOf(row) });
+        expect(config.code, config.stderr).toBe(0);
+        const { run } = JSON.parse(config.stdout) as { run: { onLeak: string; daemon: { graceMs: number }; sweep: { respawnWindowMs?: number } } };
+        // The CLI has no runner settings: its values are the file's and the environment's.
+        if (Object.keys(row.settings).length === 0) {
+          expect(run.onLeak).toBe(row.expect.onLeak);
+          expect(run.daemon.graceMs).toBe(row.expect.graceMs);
+          expect(run.sweep.respawnWindowMs).toBeUndefined(); // each sweep's default: 300 before, 0 in a check
+        }
+        const planted = await plantLeftovers({ bin, root: project.dir, stateDir: stateDir() });
+        const swept = await project.run(cli, ['--json'], { env: envOf(row) });
+        const report = JSON.parse(swept.stdout) as { dryRun: boolean; processes: Array<{ pid: number; action: string }> };
+        const dry = row.env.MCP_REAPER_DRY_RUN === '1';
+        expect(report.dryRun).toBe(dry);
+        expect(report.processes).toEqual([expect.objectContaining({ pid: planted.pid, action: dry ? 'would-kill' : 'terminated' })]);
+        expect(isAlive(planted.pid)).toBe(dry);
+        if (dry) process.kill(planted.pid, 'SIGKILL');
+      }, 60_000);
+    });
+  }
+});
