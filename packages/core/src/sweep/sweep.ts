@@ -26,11 +26,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const processes = await stopLeftovers(found, opts, source);
   const files = await cleanFiles(found, processes, opts);
 
-  return {
-    ok: isClean(processes, files),
-    dryRun: opts.dryRun,
-    durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
-    processes,
-    files,
-  };
+  const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+  debug('swept %s in %d ms', opts.owner ?? '(no scope)', durationMs);
+  return { ok: isClean(processes, files), dryRun: opts.dryRun, durationMs, processes, files };
 }
