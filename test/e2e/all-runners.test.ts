@@ -1,9 +1,12 @@
-// One configuration, the same behaviour everywhere: the README's shared mcp-reaper.config.json, with
-// the same environment and the same runner settings, given to the CLI and to Jest, Vitest and
-// Playwright (installed from the packed tarballs into one project), row by row. Each row asserts,
-// through the real runner, what the sweep before the run does, what a leak does, the grace a daemon
-// fixture gets, what happens to dryRun, and the respawn window of a leak check (from the
-// NODE_DEBUG=mcp-reaper trace of each sweep's resolved options).
+// The three runners side by side, in one project that installs Jest, Vitest and Playwright and our
+// packages from the packed tarballs, with the README's shared mcp-reaper.config.json:
+// - one configuration, the same behaviour everywhere: the same environment and runner settings given
+//   to the CLI and to each runner, row by row. Each row asserts, through the real runner, what the
+//   sweep before the run does, what a leak does, the grace a daemon fixture gets, what happens to
+//   dryRun, and the respawn window of a leak check (from the NODE_DEBUG=mcp-reaper trace of each
+//   sweep's resolved options);
+// - two runs at once: a Vitest run holds its daemon while Jest and Playwright runs start and finish
+//   beside it, 20 times: none of them may stop it.
 //
 // Safety: the daemon is a fake under a unique name (`mcpc-` + 6 hex) that only this project runs.
 import { randomBytes } from 'node:crypto';
@@ -12,7 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeBlock } from '../helpers/readme.js';
-import { isAlive, processesWith } from '../helpers/wait.js';
+import { isAlive, processesWith, waitFor } from '../helpers/wait.js';
 import { plantLeftovers } from './helpers/leftovers.js';
 import { createProject, type RunResult, type SampleProject } from './helpers/sample-project.js';
 import { CURRENT_PLAYWRIGHT } from './playwright/support.js';
@@ -114,52 +117,52 @@ test('a stubborn fixture daemon, and a leak', async ({ mcpDaemon }) => {
 });
 `;
 
-describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', () => {
-  let project: SampleProject;
-  let name: string;
-  let bin: string;
-  const stateDir = () => path.join(project.dir, '.test-state', 'AIAgentPM');
+let project: SampleProject;
+let name: string;
+let bin: string;
+const stateDir = () => path.join(project.dir, '.test-state', 'AIAgentPM');
 
-  beforeAll(async () => {
-    name = `mcpc-${randomBytes(3).toString('hex')}`;
-    const shared = readmeBlock('README.md', /### One config file/, 'json').replaceAll('mcp-server-pm', name);
-    project = await createProject({
-      name: 'one-config',
-      dependencies: { jest: '^30', 'jest-environment-node': '^30', vitest: '^4', '@playwright/test': CURRENT_PLAYWRIGHT },
-      packages: ['@mcp-reaper/jest-env', '@mcp-reaper/vitest-setup', '@mcp-reaper/playwright-fixture'],
-      files: {
-        'mcp-reaper.config.json': shared,
-        'bin/package.json': '{}\n',
-        [`bin/${name}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(FAKE).href)});\n`,
-        'support.cjs': SUPPORT,
-        'jest/leak.test.js': JEST_TEST,
-        'vitest/leak.test.ts': VITEST_TEST,
-      },
-    });
-    bin = path.join(project.dir, 'bin', name);
-    fs.chmodSync(bin, 0o755);
-  }, 300_000);
+beforeAll(async () => {
+  name = `mcpc-${randomBytes(3).toString('hex')}`;
+  const shared = readmeBlock('README.md', /### One config file/, 'json').replaceAll('mcp-server-pm', name);
+  project = await createProject({
+    name: 'one-config',
+    dependencies: { jest: '^30', 'jest-environment-node': '^30', vitest: '^4', '@playwright/test': CURRENT_PLAYWRIGHT },
+    packages: ['@mcp-reaper/jest-env', '@mcp-reaper/vitest-setup', '@mcp-reaper/playwright-fixture'],
+    files: {
+      'mcp-reaper.config.json': shared,
+      'bin/package.json': '{}\n',
+      [`bin/${name}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(FAKE).href)});\n`,
+      'support.cjs': SUPPORT,
+      'jest/leak.test.js': JEST_TEST,
+      'vitest/leak.test.ts': VITEST_TEST,
+    },
+  });
+  bin = path.join(project.dir, 'bin', name);
+  fs.chmodSync(bin, 0o755);
+}, 300_000);
 
-  afterAll(() => {
-    for (const { pid } of processesWith(project?.dir ?? '/nonexistent')) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
+afterAll(() => {
+  for (const { pid } of processesWith(project?.dir ?? '/nonexistent')) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
     }
-    project?.remove();
-  });
+  }
+  project?.remove();
+});
 
-  /** The environment of every run: the project's daemon on PATH (the file names it), its state under .test-state. */
-  const envOf = (row: Row) => ({
-    ...row.env,
-    PATH: `${path.join(project.dir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
-    XDG_DATA_HOME: path.join(project.dir, '.test-state'),
-    FAKE_NAME: name,
-    NODE_DEBUG: 'mcp-reaper',
-  });
+/** The environment of every run: the project's daemon on PATH (the file names it), its state under .test-state. */
+const envOf = (extra: Record<string, string>) => ({
+  ...extra,
+  PATH: `${path.join(project.dir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+  XDG_DATA_HOME: path.join(project.dir, '.test-state'),
+  FAKE_NAME: name,
+  NODE_DEBUG: 'mcp-reaper',
+});
 
+describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', () => {
   const COMMANDS: Record<Runner, string[]> = {
     jest: ['jest', 'jest/'],
     vitest: ['vitest', 'run'],
@@ -185,7 +188,7 @@ describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', (
           const planted = await plantLeftovers({ bin, root: project.dir, stateDir: stateDir() });
 
           const [command, ...args] = ['npx', ...COMMANDS[runner]];
-          const result: RunResult = await project.run(command!, args, { env: envOf(row), timeoutMs: 120_000 });
+          const result: RunResult = await project.run(command!, args, { env: envOf(row.env), timeoutMs: 120_000 });
           const output = result.stdout + result.stderr;
           const seen = JSON.parse(fs.readFileSync(path.join(project.dir, 'out', `${runner}.json`), 'utf8')) as { leaked: number; stop?: string };
 
@@ -218,7 +221,7 @@ describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', (
 
       it('the CLI: the same values, and dryRun honoured', async () => {
         const cli = path.join(project.dir, 'node_modules', '.bin', 'mcp-reaper');
-        const config = await project.run(cli, ['config', '--runner', 'jest', '--json'], { env: envOf(row) });
+        const config = await project.run(cli, ['config', '--runner', 'jest', '--json'], { env: envOf(row.env) });
         expect(config.code, config.stderr).toBe(0);
         const { run } = JSON.parse(config.stdout) as { run: { onLeak: string; daemon: { graceMs: number }; sweep: { respawnWindowMs?: number } } };
         // The CLI has no runner settings: its values are the file's and the environment's.
@@ -228,7 +231,7 @@ describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', (
           expect(run.sweep.respawnWindowMs).toBeUndefined(); // each sweep's default: 300 before, 0 in a check
         }
         const planted = await plantLeftovers({ bin, root: project.dir, stateDir: stateDir() });
-        const swept = await project.run(cli, ['--json'], { env: envOf(row) });
+        const swept = await project.run(cli, ['--json'], { env: envOf(row.env) });
         const report = JSON.parse(swept.stdout) as { dryRun: boolean; processes: Array<{ pid: number; action: string }> };
         const dry = row.env.MCP_REAPER_DRY_RUN === '1';
         expect(report.dryRun).toBe(dry);
@@ -238,4 +241,88 @@ describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', (
       }, 60_000);
     });
   }
+});
+
+// A Vitest run that holds its daemon (in the shared state dir, on its mcp.sock) until released.
+const HOLD_TEST = `import fs from 'node:fs';
+import { test } from 'vitest';
+import { useDaemon } from '@mcp-reaper/vitest-setup';
+import support from '../support.cjs';
+const held = useDaemon();
+const alive = (pid: number) => {
+  try {
+    return !/^\\S+ \\(.*\\) [ZX] /.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8'));
+  } catch {
+    return false;
+  }
+};
+test('holds its daemon until released', async () => {
+  support.record('hold-ready', { pid: held.pid, runId: process.env.MCP_REAPER_RUN });
+  let died = false;
+  while (!fs.existsSync('out/release')) {
+    if (!alive(held.pid)) died = true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  support.record('hold-done', { pid: held.pid, died: died || !alive(held.pid), healthy: (await held.health()).healthy });
+}, 600_000);
+`;
+// Jest's and Playwright's runs beside it: each test with a daemon of its own, stopped as it should be.
+const JEST_OWN = `const path = require('node:path');
+const { startDaemon } = require('@mcp-reaper/core');
+test('a daemon of its own', async () => {
+  const daemon = await startDaemon({ command: process.env.FAKE_NAME, env: { XDG_DATA_HOME: path.resolve('.test-state', 'j-own') } });
+  expect((await daemon.health()).healthy).toBe(true);
+  expect((await daemon.stop()).ok).toBe(true);
+}, 30000);
+`;
+const PW_OWN = `import path from 'node:path';
+import { expect, test } from '@mcp-reaper/playwright-fixture';
+test.use({ mcpReaper: { daemon: { env: { XDG_DATA_HOME: path.resolve('.test-state', 'p-own') } } } });
+test('a daemon of its own', async ({ mcpDaemon }) => {
+  expect((await mcpDaemon.health()).healthy).toBe(true);
+});
+`;
+
+describe('two runs at once: a Vitest run holds its daemon while Jest and Playwright runs come and go', () => {
+  it('20 times: every run passes, the held daemon is kept by each sweep and never stopped, nothing is left', async () => {
+    project.write({
+      'jest.config.js': jestConfig({}),
+      'vitest.config.mts': vitestConfig({}).replace("include: ['vitest/**/*.test.ts']", "include: ['vitest-hold/**/*.test.ts']"),
+      'playwright.config.ts': playwrightConfig({}).replace("testDir: './pw'", "testDir: './pw-own'"),
+      'vitest-hold/hold.test.ts': HOLD_TEST,
+      'jest-own/own.test.js': JEST_OWN,
+      'pw-own/own.spec.ts': PW_OWN,
+    });
+    fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+    const env = envOf({});
+    const holder = project.start('npx', ['vitest', 'run'], { env });
+    const holderExit = new Promise<number | null>((resolve) => holder.once('exit', resolve));
+    try {
+      const ready = path.join(project.dir, 'out', 'hold-ready.json');
+      const held = await waitFor(() => fs.existsSync(ready) && (JSON.parse(fs.readFileSync(ready, 'utf8')) as { pid: number; runId: string }), {
+        timeoutMs: 60_000,
+        message: () => `the Vitest run to hold its daemon:\n${holder.output()}`,
+      });
+      const kept = `kept 1 daemon of live run ${held.runId} (pid ${held.pid};`;
+      for (let round = 1; round <= 20; round++) {
+        const [jest, playwright] = await Promise.all([
+          project.run('npx', ['jest', 'jest-own/'], { env, timeoutMs: 120_000 }),
+          project.run('npx', ['playwright', 'test'], { env, timeoutMs: 120_000 }),
+        ]);
+        for (const [runner, result] of [['jest', jest], ['playwright', playwright]] as const) {
+          const output = result.stdout + result.stderr;
+          expect(result.code, `round ${round}, ${runner}:\n${output}`).toBe(0);
+          expect(output, `round ${round}, ${runner}`).toContain(kept);
+        }
+        expect(isAlive(held.pid), `round ${round}`).toBe(true);
+      }
+      fs.writeFileSync(path.join(project.dir, 'out', 'release'), '');
+      expect(await holderExit, holder.output()).toBe(0);
+      const done = JSON.parse(fs.readFileSync(path.join(project.dir, 'out', 'hold-done.json'), 'utf8')) as { died: boolean; healthy: boolean };
+      expect(done).toEqual(expect.objectContaining({ died: false, healthy: true }));
+      await waitFor(() => processesWith(project.dir).length === 0, { timeoutMs: 5_000, message: () => processesWith(project.dir).map((p) => p.cmd).join('\n') });
+    } finally {
+      if (holder.exitCode === null && holder.signalCode === null) process.kill(-holder.pid!, 'SIGKILL');
+    }
+  }, 600_000);
 });
