@@ -326,3 +326,39 @@ describe('two runs at once: a Vitest run holds its daemon while Jest and Playwri
     }
   }, 600_000);
 });
+
+describe("without its global setup, each runner's per-file part fails every file alike, naming the line to add", () => {
+  const cases: Array<{ runner: Runner; config: Record<string, string>; command: string[]; setup: string }> = [
+    {
+      runner: 'jest',
+      config: { 'jest.config.js': "module.exports = { testEnvironment: '@mcp-reaper/jest-env' };\n" },
+      command: ['jest', 'jest/'],
+      setup: "add globalSetup: '@mcp-reaper/jest-env/global-setup' and globalTeardown: '@mcp-reaper/jest-env/global-teardown' in jest.config",
+    },
+    {
+      runner: 'vitest',
+      config: { 'vitest.config.mts': "export default { test: { include: ['vitest/**/*.test.ts'], setupFiles: ['@mcp-reaper/vitest-setup'] } };\n" },
+      command: ['vitest', 'run'],
+      setup: "add globalSetup: ['@mcp-reaper/vitest-setup/global-setup'] next to setupFiles: ['@mcp-reaper/vitest-setup'] in vitest.config",
+    },
+    {
+      runner: 'playwright',
+      config: { 'playwright.config.ts': "export default { testDir: './pw' };\n", 'pw/leak.spec.ts': playwrightTest({}) },
+      command: ['playwright', 'test'],
+      setup: "add globalSetup: '@mcp-reaper/playwright-fixture/global-setup' in playwright.config",
+    },
+  ];
+  for (const { runner, config, command, setup } of cases) {
+    it(`${runner}: exit 1, "mcp-reaper: no run was started for these tests", no test body ran, nothing left`, async () => {
+      project.write(config);
+      fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+      const result = await project.run('npx', command, { env: envOf({}), timeoutMs: 120_000 });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(1);
+      expect(output).toContain(`mcp-reaper: no run was started for these tests: ${setup}.`);
+      expect(output).not.toMatch(/^\s+at /m); // a user's mistake: the message, not a stack trace
+      expect(fs.existsSync(path.join(project.dir, 'out', `${runner}.json`))).toBe(false);
+      expect(processesWith(project.dir).map((p) => p.cmd)).toEqual([]);
+    }, 120_000);
+  }
+});
