@@ -1,17 +1,12 @@
 import { DEFAULT_ON_LEAK, DEFAULT_WATCHDOG, type OnLeak } from './defaults.js';
-import { describeProvenance, type DaemonConfig } from './layers.js';
+import { describeProvenance, type DaemonConfig, type UserConfig } from './layers.js';
 import type { ResolvedConfig } from './resolve-config.js';
 
+const SWEEP_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs'] as const;
+const DAEMON_DEFAULT_KEYS = ['pidFile', 'graceMs', 'killWaitMs'] as const;
+
 /** The sweep options a test run takes from the config (the run sets the scope itself). */
-export interface RunSweepOptions {
-  dir?: string;
-  names?: string[];
-  files?: string[];
-  pidFile?: string;
-  graceMs?: number;
-  killWaitMs?: number;
-  respawnWindowMs?: number;
-}
+export type RunSweepOptions = Pick<UserConfig, (typeof SWEEP_KEYS)[number]>;
 
 /** Everything a test run needs from the configuration, the same in every runner. */
 export interface RunConfig {
@@ -28,9 +23,6 @@ export interface RunConfig {
   /** Settings a test run does not use, each with why: the global setup says them once. */
   ignored: string[];
 }
-
-const SWEEP_KEYS = ['dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs'] as const;
-const DAEMON_DEFAULT_KEYS = ['pidFile', 'graceMs', 'killWaitMs'] as const;
 
 function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
   const picked: Partial<T> = {};
