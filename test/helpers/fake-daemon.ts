@@ -19,7 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isAlive, readCmdline, readStat, waitFor } from './wait.js';
+import { isAlive, liveProcesses, readCmdline, readStat, waitFor } from './wait.js';
 
 /** Absolute path of the fake daemon's implementation. */
 export const FAKE_SCRIPT = fileURLToPath(new URL('../fixtures/fake-mcp-server-pm.mjs', import.meta.url));
@@ -282,12 +282,8 @@ export async function createSandbox(): Promise<Sandbox> {
 
   /** Live processes whose argv names this sandbox's bin dir, e.g. a daemon whose ready file we never read. */
   const scanForStrays = (): void => {
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const pid = Number(entry);
-      if (tracked.has(pid) || pid === process.pid) continue;
-      const argv = readCmdline(pid);
-      if (argv?.some((arg) => arg.startsWith(binDir + path.sep))) track(pid);
+    for (const { pid, argv } of liveProcesses()) {
+      if (!tracked.has(pid) && argv.some((arg) => arg.startsWith(binDir + path.sep))) track(pid);
     }
   };
 

@@ -13,7 +13,7 @@ import {
 import type { StartDaemonOptions } from '../../../packages/core/src/daemon/start-options.js';
 import { sweep } from '../../../packages/core/src/sweep/sweep.js';
 import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
-import { isAlive, readStat } from '../../helpers/wait.js';
+import { groupMembers, isAlive, readStat } from '../../helpers/wait.js';
 
 let sb: Sandbox;
 let handles: DaemonHandle[];
@@ -54,17 +54,8 @@ async function failure(extra: StartDaemonOptions, env: Record<string, string>): 
   return startError;
 }
 
-/** Live processes (zombies count as gone) whose process group is `pgid`, read from /proc as `ps` does. */
-function group(pgid: number): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => readStat(pid)?.pgid === pgid && isAlive(pid));
-}
-
 function expectNothingLeft(pid: number): void {
-  expect(group(pid)).toEqual([]);
+  expect(groupMembers(pid)).toEqual([]);
   expect(fs.existsSync(sb.socketPath)).toBe(false);
   expect(fs.existsSync(sb.pidFile)).toBe(false);
 }
@@ -128,7 +119,7 @@ describe('ready', () => {
     expect(children()).toBe(before);
     await daemon.stop();
     expect(children()).toBe(before);
-    expect(group(daemon.pid)).toEqual([]);
+    expect(groupMembers(daemon.pid)).toEqual([]);
   });
 });
 
@@ -207,7 +198,7 @@ describe('stop()', () => {
 
   it('kills the whole group of a daemon that ignores SIGTERM, children included, and removes its files', async () => {
     const daemon = await start({ graceMs: 100 }, { FAKE_MCP_IGNORE_TERM: '1', FAKE_MCP_CHILDREN: '2', FAKE_MCP_CHILD_IGNORE_TERM: '1' });
-    const members = group(daemon.pid);
+    const members = groupMembers(daemon.pid);
     expect(members).toHaveLength(3);
     const report = await daemon.stop();
     expect(report.ok).toBe(true);

@@ -6,13 +6,14 @@
 //
 // Safety: the daemon is the project's fake under a unique name (`mcpj-` + 6 hex), and everything we
 // track or kill is a process whose command line holds this project's temp directory.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor as sharedWaitFor } from '../../helpers/wait.js';
+import { readmeBlock } from '../../helpers/readme.js';
+import { processesWith, waitFor } from '../../helpers/wait.js';
+import { plantLeftovers } from '../helpers/leftovers.js';
 import { createProject, type SampleProject } from '../helpers/sample-project.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
@@ -20,11 +21,7 @@ const FAKE = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
 const README = path.join(REPO, 'packages/jest-env/README.md');
 
 /** The README's jest.config.js, verbatim: the sample projects use what users copy. */
-export function readmeConfig(): string {
-  const match = /`jest\.config\.js`[^\n]*\n(?:[^\n]*\n)*?```js\n([\s\S]*?)```/.exec(fs.readFileSync(README, 'utf8'));
-  if (!match?.[1]) throw new Error(`no jest.config.js block in ${README}`);
-  return match[1];
-}
+export const readmeConfig = (): string => readmeBlock('packages/jest-env/README.md', /`jest\.config\.js`/, 'js');
 
 /** The environment the README gives for DOM tests (`For DOM tests use \`testEnvironment: '…'\``). */
 function readmeJsdomEnvironment(): string {
@@ -35,25 +32,6 @@ function readmeJsdomEnvironment(): string {
 
 /** How many times `needle` occurs in `text`. */
 const count = (text: string, needle: string) => text.split(needle).length - 1;
-
-/** Pids of every process whose command line holds `needle` (our temp dir): Jest, its workers, daemons, the watchdog. */
-function processesWith(needle: string): Array<{ pid: number; cmd: string }> {
-  const found: Array<{ pid: number; cmd: string }> = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let cmd: string;
-    try {
-      cmd = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (cmd.includes(needle)) found.push({ pid: Number(entry), cmd });
-  }
-  return found;
-}
-
-/** The shared waitFor() with this suite's argument order. */
-const waitFor = <T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> => sharedWaitFor(probe, { timeoutMs, message: what });
 
 // The sample project's helper: a test's own daemon, on its own socket and with its own state dir
 // (daemons that run at once in one dir overwrite each other's daemon.pid, and health() says so).
@@ -83,6 +61,7 @@ export function describeJest(major: 29 | 30): void {
       project.write({ 'jest.config.js': config.replace(`onLeak: 'warn'`, `onLeak: '${mode}'`) });
     };
     const jest = (args: string[]) => project.run('npx', ['jest', ...args], { timeoutMs: 120_000 });
+    /** Every process whose command line holds our temp dir: Jest, its workers, daemons, the watchdog. */
     const ours = () => processesWith(project.dir);
     /** A run whose one test leaked a daemon, under warn: exit 0, the file and the pid named, nothing left. */
     const expectLeakWarned = (result: { code: number | null; stdout: string; stderr: string }, testFile: string, pidFile: string) => {
@@ -138,26 +117,9 @@ export function describeJest(major: 29 | 30): void {
 
     it('sweeps a forked daemon, a stale pid file and a stale socket before the first test', async () => {
       const state = path.join(project.dir, 'state', 'AIAgentPM');
-      const readyFile = path.join(project.dir, 'planted-ready.json');
-      // A forked daemon (the launcher exits at once), its own pid file elsewhere, its socket in our dir.
-      const launcher = spawn(path.join(project.dir, 'bin', name), ['daemon', '--socket-path', path.join(state, 'planted.sock')], {
-        env: { ...process.env, XDG_DATA_HOME: path.join(project.dir, 'state-planted'), FAKE_MCP_READY_FILE: readyFile },
-        stdio: 'ignore',
-        detached: true,
-      });
-      launcher.unref();
-      const planted = await waitFor(
-        'the planted daemon',
-        () => (fs.existsSync(readyFile) ? (JSON.parse(fs.readFileSync(readyFile, 'utf8')) as { pid: number }) : undefined),
-        10_000,
-      );
-      // A stale pid file (a pid that has exited) and a stale socket (its listener was SIGKILLed).
-      const dead = spawnSync(process.execPath, ['-e', '']).pid;
-      fs.writeFileSync(path.join(state, 'daemon.pid'), `${dead}\n`);
-      spawnSync(process.execPath, [
-        '-e',
-        `require('node:net').createServer().listen(${JSON.stringify(path.join(state, 'mcp.sock'))}, () => process.kill(process.pid, 'SIGKILL'))`,
-      ]);
+      // A forked daemon (the launcher exits at once) on a socket of its own, a stale pid file (a pid
+      // that has exited) and a stale socket (its listener was SIGKILLed) in our state dir.
+      const planted = await plantLeftovers({ bin: path.join(project.dir, 'bin', name), root: project.dir, stateDir: state });
       expect(fs.lstatSync(path.join(state, 'mcp.sock')).isSocket()).toBe(true);
       expect(ours().map((p) => p.pid)).toContain(planted.pid);
 
@@ -169,15 +131,17 @@ test('the slate is clean', () => {
   let alive = false;
   try { alive = !/^\\d+ \\(.*\\) Z/.test(fs.readFileSync('/proc/${planted.pid}/stat', 'utf8')); } catch {}
   const files = fs.readdirSync(path.join(__dirname, '..', 'state', 'AIAgentPM'));
-  fs.writeFileSync(path.join(__dirname, '..', 'seen.json'), JSON.stringify({ alive, files }));
+  const socket = fs.existsSync(${JSON.stringify(planted.socket)});
+  fs.writeFileSync(path.join(__dirname, '..', 'seen.json'), JSON.stringify({ alive, files, socket }));
 });
 `,
       });
       setOnLeak('warn');
       const result = await jest(['planted/']);
       expect(result.code, result.stderr).toBe(0);
-      const seen = JSON.parse(fs.readFileSync(path.join(project.dir, 'seen.json'), 'utf8')) as { alive: boolean; files: string[] };
-      expect(seen).toEqual({ alive: false, files: [] });
+      const seen = JSON.parse(fs.readFileSync(path.join(project.dir, 'seen.json'), 'utf8')) as { alive: boolean; files: string[]; socket: boolean };
+      // The planted daemon's socket is no longer in the state dir: seen apart, gone all the same.
+      expect(seen).toEqual({ alive: false, files: [], socket: false });
       expect(ours()).toEqual([]);
     });
 
@@ -309,13 +273,14 @@ test('starts a daemon, then hangs', async () => {
         });
         setOnLeak('warn');
         const child = project.start('npx', ['jest', 'killed/']);
-        const daemonPid = await waitFor('the marker', () => (fs.existsSync(marker) ? Number(fs.readFileSync(marker, 'utf8')) : undefined), 60_000);
+        const daemonPid = await waitFor(() => fs.existsSync(marker) && Number(fs.readFileSync(marker, 'utf8')), { timeoutMs: 60_000, message: 'the marker' });
         expect(ours().map((p) => p.pid)).toContain(daemonPid);
         const killedAt = Date.now();
         process.kill(-child.pid!, signal);
         // The daemon has its own process group and the watchdog its own session: only the watchdog can end it.
-        await waitFor('nothing left', () => (ours().length === 0 ? true : undefined), 2_000).catch((error: Error) => {
-          throw new Error(`${error.message}; still running:\n${ours().map((p) => `${p.pid} ${p.cmd}`).join('\n')}\n${child.output()}`);
+        await waitFor(() => ours().length === 0, {
+          timeoutMs: 2_000,
+          message: () => `nothing left; still running:\n${ours().map((p) => `${p.pid} ${p.cmd}`).join('\n')}\n${child.output()}`,
         });
         timings.push(`${signal} to nothing left: ${Date.now() - killedAt} ms`);
         expect(fs.existsSync(path.join(project.dir, 'state', 'killed.sock'))).toBe(false);
@@ -350,8 +315,9 @@ test('fails once the other file has its daemon', async () => {
       // Jest's main process exits at once; a worker busy in a test can outlive it for a while, and it is
       // Jest's (killed in afterEach). Daemons and the watchdog must be gone within 2 s.
       const notJest = () => ours().filter((p) => !p.cmd.includes('jest-worker'));
-      await waitFor('nothing left', () => (notJest().length === 0 ? true : undefined), 2_000).catch((error: Error) => {
-        throw new Error(`${error.message}; still running:\n${notJest().map((p) => `${p.pid} ${p.cmd}`).join('\n')}`);
+      await waitFor(() => notJest().length === 0, {
+        timeoutMs: 2_000,
+        message: () => `nothing left; still running:\n${notJest().map((p) => `${p.pid} ${p.cmd}`).join('\n')}`,
       });
       timings.push(`--bail exit to nothing left: ${Date.now() - exitedAt} ms`);
     }, 120_000);
@@ -401,9 +367,7 @@ test('starts a daemon, then calls process.exit(1)', async () => {
             .map((p) => `${p.pid} ${p.cmd}`),
           ...stateFiles(),
         ];
-        await waitFor('nothing left', () => (left().length === 0 ? true : undefined), 2_000).catch((error: Error) => {
-          throw new Error(`${error.message}; still there:\n${left().join('\n')}\n${output}`);
-        });
+        await waitFor(() => left().length === 0, { timeoutMs: 2_000, message: () => `nothing left; still there:\n${left().join('\n')}\n${output}` });
         timings.push(`process.exit(1) ${mode}: exit to nothing left ${Date.now() - exitedAt} ms (${pids.length} daemons)`);
         expect(pids.every((pid) => !ours().some((p) => p.pid === pid))).toBe(true);
       }, 120_000);
@@ -496,23 +460,23 @@ test('starts a daemon and forgets it', async () => {
         setOnLeak('warn');
         const child = project.terminal('npx', ['jest', '--watchAll', `${folder}/`]);
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-        const until = <T>(what: string, probe: () => T | undefined, timeoutMs: number) =>
-          waitFor(what, probe, timeoutMs).catch((error: Error) => {
-            throw new Error(`${error.message}; running:\n${ours().map((p) => `${p.pid} ${p.cmd}`).join('\n')}\noutput:\n${child.output()}`);
-          });
+        /** For a wait's timeout: what is running, and what Jest printed. */
+        const seen = () => `running:\n${ours().map((p) => `${p.pid} ${p.cmd}`).join('\n')}\noutput:\n${child.output()}`;
         const pidsFile = path.join(project.dir, folder, 'pids.txt');
         /** The pid of the daemon that the `run`th run (from 1) started, once it is written. */
         const daemonOf = (run: number) =>
-          until(`run ${run}'s daemon`, () => (fs.existsSync(pidsFile) ? fs.readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number)[run - 1] : undefined), 60_000);
+          waitFor(() => fs.existsSync(pidsFile) && fs.readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number)[run - 1], {
+            timeoutMs: 60_000,
+            message: () => `run ${run}'s daemon; ${seen()}`,
+          });
         const daemons = () => ours().filter((p) => p.cmd.includes(`/bin/${name} `));
         const watchdogs = () => ours().filter((p) => p.cmd.includes('/@mcp-reaper/core/bin/watchdog.js'));
         /** Waits until run `run` is over (its key help printed) and its daemon named; checks that only Jest is left. */
         const idleAfter = async (run: number, pid: number, named: RegExp) => {
-          await until(
-            `run ${run} over, naming pid ${pid}`,
-            () => (named.test(child.output()) && count(child.output(), 'Watch Usage') >= run ? true : undefined),
-            30_000,
-          );
+          await waitFor(() => named.test(child.output()) && count(child.output(), 'Watch Usage') >= run, {
+            timeoutMs: 30_000,
+            message: () => `run ${run} over, naming pid ${pid}; ${seen()}`,
+          });
           expect(ours().map((p) => p.pid)).not.toContain(pid);
           expect(daemons()).toEqual([]);
           // One run, one watchdog, none piling up (Jest 29 and 30 end each run's: there is none).
@@ -526,7 +490,7 @@ test('starts a daemon and forgets it', async () => {
             ...fs.readdirSync(path.join(project.dir, 'state', 'AIAgentPM')),
             ...[`${folder}.sock`].filter((f) => fs.existsSync(path.join(project.dir, 'state', f))),
           ];
-          await until('nothing left', () => (left().length === 0 ? true : undefined), 2_000);
+          await waitFor(() => left().length === 0, { timeoutMs: 2_000, message: () => `nothing left; ${seen()}` });
           timings.push(`watch mode, ${key} typed to nothing left: ${Date.now() - typedAt} ms`);
           expect(code, child.output()).toBe(0); // Jest's exit code for both q and Ctrl-C
         };

@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hangSpec, interruptSpecs, invalidSpec, leakSpec, lifecycleSpec } from './sample-tests.js';
-import { argvOf, createPwProject, finishProject, groupMembers, isAlive, plantLeftovers, waitUntil, type PwProject } from './support.js';
+import { groupMembers, isAlive, waitFor } from '../../helpers/wait.js';
+import { plantLeftovers } from '../helpers/leftovers.js';
+import { argvOf, createPwProject, finishProject, type PwProject } from './support.js';
 
 export type Scenario = 'lifecycle' | 'leak-warn' | 'leak-fail' | 'leak-kill' | 'invalid' | 'sigkill' | 'sigint' | 'sigint-twice';
 
@@ -66,13 +68,22 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
   const watchdogs = () => project.anything().filter((pid) => argvOf(pid).some((arg) => arg.endsWith('/@mcp-reaper/core/bin/watchdog.js')));
   const exitOf = (child: ReturnType<PwProject['start']>) =>
     new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  /** A scenario's finally: SIGKILLs what is left of the runner's process group, and waits for the runner's end. */
+  async function killRun(runner: ReturnType<PwProject['start']>, exited: Promise<unknown>): Promise<void> {
+    try {
+      process.kill(-runner.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await exited;
+  }
   /**
    * The records of an interrupt run's two tests, once both have started: the one holding its daemon
    * (`held`, results/<held>.json) and interrupt-leak's, each in its own worker.
    */
   async function heldAndLeaking(runner: ReturnType<PwProject['start']>, held: string) {
-    const holding = await waitUntil(() => project.readResults()[held], 60_000, () => `the test holding its mcpDaemon; output:\n${runner.output()}`);
-    const leaking = await waitUntil(() => project.readResults()['interrupt-leak'], 60_000, () => `the leaking test; output:\n${runner.output()}`);
+    const holding = await waitFor(() => project.readResults()[held], { timeoutMs: 60_000, message: () => `the test holding its mcpDaemon; output:\n${runner.output()}` });
+    const leaking = await waitFor(() => project.readResults()['interrupt-leak'], { timeoutMs: 60_000, message: () => `the leaking test; output:\n${runner.output()}` });
     expect(holding.worker, 'the two tests run in two workers').not.toBe(leaking.worker);
     return { held: holding, leaking };
   }
@@ -81,7 +92,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
 
   describe(`@mcp-reaper/playwright-fixture under Playwright ${playwright} (CommonJS project, README config verbatim)`, () => {
     scenario('lifecycle', 'sweeps planted leftovers before the first test, and gives a test its own ready daemon, stopped after', async () => {
-      const planted = await plantLeftovers(project);
+      const planted = await plantLeftovers({ bin: project.bin, root: project.dir, stateDir: project.stateDir });
       expect(isAlive(planted.pid)).toBe(true);
 
       const result = await project.run('npx', ['playwright', 'test', 'tests/lifecycle.spec.ts', '--workers=1'], {
@@ -108,7 +119,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
       expect(fs.existsSync(worker1?.socketPath as string)).toBe(false);
       expect(project.daemons()).toEqual([]);
       // Nothing at all: no watchdog, no socket or pid file (the planted ones included).
-      await waitUntil(() => project.anything().length === 0, 2_000, () => `nothing of the project running: ${project.anything().join(', ')}`);
+      await waitFor(() => project.anything().length === 0, { timeoutMs: 2_000, message: () => `nothing of the project running: ${project.anything().join(', ')}` });
       expect(project.leftFiles()).toEqual([]);
     }, 60_000);
 
@@ -131,7 +142,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
         if (mode === 'warn') expect(text).toMatch(named);
         else expect(text).not.toContain(String(leaked));
       }
-      await waitUntil(() => project.anything().length === 0, 2_000, () => `nothing of the project running: ${project.anything().join(', ')}`);
+      await waitFor(() => project.anything().length === 0, { timeoutMs: 2_000, message: () => `nothing of the project running: ${project.anything().join(', ')}` });
       expect(project.leftFiles()).toEqual([]);
     }, 60_000);
 
@@ -148,25 +159,20 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
       const runner = project.start('npx', ['playwright', 'test', 'tests/hang.spec.ts']);
       const exited = new Promise((resolve) => runner.once('exit', resolve));
       try {
-        const hang = await waitUntil(() => project.readResults().hang, 60_000, 'the hanging test');
+        const hang = await waitFor(() => project.readResults().hang, { timeoutMs: 60_000, message: 'the hanging test' });
         const pids = [hang.daemon as number, hang.leaked as number];
         expect(pids.every(isAlive)).toBe(true);
 
         process.kill(-runner.pid!, 'SIGKILL');
         const killedAt = Date.now();
-        await waitUntil(() => !pids.some(isAlive) && project.daemons().length === 0, 5_000, `daemons ${pids.join(', ')} to be swept`);
+        await waitFor(() => !pids.some(isAlive) && project.daemons().length === 0, { timeoutMs: 5_000, message: `daemons ${pids.join(', ')} to be swept` });
         const sweptMs = Date.now() - killedAt;
         // The watchdog itself ends after its sweep: nothing of the project is left running.
-        await waitUntil(() => project.anything().length === 0, 5_000, 'every process of the project to end');
+        await waitFor(() => project.anything().length === 0, { timeoutMs: 5_000, message: 'every process of the project to end' });
         console.info(`SIGKILLed run: daemons swept ${sweptMs} ms after the kill`);
         expect(sweptMs).toBeLessThan(2_000);
       } finally {
-        try {
-          process.kill(-runner.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await exited;
+        await killRun(runner, exited);
       }
     }, 90_000);
 
@@ -202,13 +208,12 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
           process.kill(-runner.pid!, 'SIGINT');
           const signalledAt = Date.now();
           let daemonsMs: number | undefined;
-          await waitUntil(
+          await waitFor(
             () => {
               if (daemonsMs === undefined && !pids.some(isAlive) && project.daemons().length === 0) daemonsMs = Date.now() - signalledAt;
               return leftovers(runner.pid!).length === 0;
             },
-            5_000,
-            () => `nothing left; still there:\n${leftovers(runner.pid!).join('\n')}\noutput:\n${runner.output()}`,
+            { timeoutMs: 5_000, message: () => `nothing left; still there:\n${leftovers(runner.pid!).join('\n')}\noutput:\n${runner.output()}` },
           );
           const nothingMs = Date.now() - signalledAt;
           const exit = await exited;
@@ -220,12 +225,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
           expect(text).toMatch(/2 interrupted/);
           expect(exit.code, text).not.toBe(0);
         } finally {
-          try {
-            process.kill(-runner.pid!, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-          await exited;
+          await killRun(runner, exited);
         }
       },
       90_000,
@@ -246,8 +246,8 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
           // The first Ctrl-C: both workers tear down. The leaking test's check stops its daemon; the
           // other test's mcpDaemon waits behind the slow teardown.
           process.kill(-runner.pid!, 'SIGINT');
-          const { worker } = await waitUntil(() => project.readResults()['teardown-held'], 10_000, () => `the slow teardown; output:\n${runner.output()}`);
-          await waitUntil(() => !isAlive(leaking.pid as number), 10_000, () => `the leak check to stop ${leaking.pid}; output:\n${runner.output()}`);
+          const { worker } = await waitFor(() => project.readResults()['teardown-held'], { timeoutMs: 10_000, message: () => `the slow teardown; output:\n${runner.output()}` });
+          await waitFor(() => !isAlive(leaking.pid as number), { timeoutMs: 10_000, message: () => `the leak check to stop ${leaking.pid}; output:\n${runner.output()}` });
           expect(isAlive(held.pid as number)).toBe(true);
 
           // Ctrl-C until the runner goes, as an impatient user does: it ignores SIGINT for 1 s after the
@@ -258,11 +258,11 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
             process.kill(-runner.pid!, 'SIGINT');
             signalledAt = Date.now();
             presses++;
-            await waitUntil(() => !isAlive(runnerPid!) || Date.now() - signalledAt >= 100, 1_000, 'the runner to die, or the next press');
+            await waitFor(() => !isAlive(runnerPid!) || Date.now() - signalledAt >= 100, { timeoutMs: 1_000, message: 'the runner to die, or the next press' });
           }
           // Only the worker in its teardown is left of the run; the watchdog stopped the daemon it held.
           const onlyWorker = () => leftovers(runner.pid!).filter((entry) => !entry.startsWith(`${worker as number} `));
-          await waitUntil(() => onlyWorker().length === 0, 5_000, () => `nothing left but worker ${worker}; still there:\n${onlyWorker().join('\n')}\noutput:\n${runner.output()}`);
+          await waitFor(() => onlyWorker().length === 0, { timeoutMs: 5_000, message: () => `nothing left but worker ${worker}; still there:\n${onlyWorker().join('\n')}\noutput:\n${runner.output()}` });
           const sweptMs = Date.now() - signalledAt;
           expect(isAlive(held.pid as number)).toBe(false);
           expect(isAlive(worker as number), 'the worker, still in its teardown').toBe(true);
@@ -270,7 +270,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
           // Its teardown ends: mcpDaemon.stop() finds its daemon already gone, and the worker exits.
           fs.writeFileSync(path.join(project.results, 'release'), '');
           const releasedAt = Date.now();
-          await waitUntil(() => leftovers(runner.pid!).length === 0, 5_000, () => `nothing left after the teardown; still there:\n${leftovers(runner.pid!).join('\n')}`);
+          await waitFor(() => leftovers(runner.pid!).length === 0, { timeoutMs: 5_000, message: () => `nothing left after the teardown; still there:\n${leftovers(runner.pid!).join('\n')}` });
           const workerMs = Date.now() - releasedAt;
           console.info(
             `SIGINTed twice (Playwright ${version}, ${presses} presses): daemons swept and watchdog gone ${sweptMs} ms after the SIGINT that ended the runner; worker gone ${workerMs} ms after its teardown ended`,
@@ -281,12 +281,7 @@ export function fixtureSuite(options: FixtureSuiteOptions): void {
           expect((await exited).code).not.toBe(0);
         } finally {
           fs.writeFileSync(path.join(project.results, 'release'), '');
-          try {
-            process.kill(-runner.pid!, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-          await exited;
+          await killRun(runner, exited);
         }
       },
       90_000,

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parallelSpec } from './sample-tests.js';
-import { createPwProject, finishProject, isAlive, type PwProject } from './support.js';
+import { isAlive } from '../../helpers/wait.js';
+import { createPwProject, finishProject, type PwProject } from './support.js';
 
 /** Runs in a row: 5 by default (about 6 s each here); the 50 with MCP_REAPER_E2E_RUNS=50. */
 const RUNS = Number(process.env.MCP_REAPER_E2E_RUNS ?? 5);

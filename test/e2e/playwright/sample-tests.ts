@@ -38,6 +38,20 @@ function record(name: string, value: unknown): void {
   fs.writeFileSync(file + '.tmp', JSON.stringify(value));
   fs.renameSync(file + '.tmp', file);
 }
+
+/** Starts a daemon that nothing stops (a leak) on state/<socket>, and waits until it is ready (results/<ready>). */
+async function leakDaemon(ready: string, socket: string): Promise<{ pid: number; socketPath: string }> {
+  const readyFile = path.join(results, ready);
+  const socketPath = path.join(path.dirname(results), 'state', socket);
+  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', socketPath], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: readyFile },
+  });
+  child.unref();
+  await expect.poll(() => fs.existsSync(readyFile), { timeout: 10_000 }).toBe(true);
+  return { pid: child.pid!, socketPath };
+}
 `;
 
 export const lifecycleSpec = `${COMMON}
@@ -75,15 +89,8 @@ export const leakSpec = `${COMMON}
 test.use({ mcpReaper: { daemon, onLeak: process.env.LEAK_MODE as 'warn' } });
 
 test('leaks a daemon', async () => {
-  const ready = path.join(results, 'leak-ready-' + process.env.LEAK_MODE + '.tmp');
-  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', path.join(path.dirname(results), 'state', 'leak.sock')], {
-    detached: true,
-    stdio: 'ignore',
-    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: ready },
-  });
-  child.unref();
-  await expect.poll(() => fs.existsSync(ready), { timeout: 10_000 }).toBe(true);
-  record('leak-' + process.env.LEAK_MODE, { pid: child.pid });
+  const { pid } = await leakDaemon('leak-ready-' + process.env.LEAK_MODE + '.tmp', 'leak.sock');
+  record('leak-' + process.env.LEAK_MODE, { pid });
 });
 `;
 
@@ -100,15 +107,8 @@ test.use({ mcpReaper: { daemon } });
 
 test('hangs with a daemon of its own and a leaked one', async ({ mcpDaemon }) => {
   test.setTimeout(120_000);
-  const ready = path.join(results, 'hang-leak.tmp');
-  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', path.join(path.dirname(results), 'state', 'hang.sock')], {
-    detached: true,
-    stdio: 'ignore',
-    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: ready },
-  });
-  child.unref();
-  await expect.poll(() => fs.existsSync(ready), { timeout: 10_000 }).toBe(true);
-  record('hang', { daemon: mcpDaemon.pid, leaked: child.pid });
+  const leaked = await leakDaemon('hang-leak.tmp', 'hang.sock');
+  record('hang', { daemon: mcpDaemon.pid, leaked: leaked.pid });
   await new Promise(() => {}); // until the runner is killed
 });
 `;
@@ -194,16 +194,8 @@ test.use({ mcpReaper: { daemon } });
 
 test('is leaking a daemon when the run is interrupted', async ({}, testInfo) => {
   test.setTimeout(120_000);
-  const ready = path.join(results, 'interrupt-leak.tmp');
-  const socketPath = path.join(path.dirname(results), 'state', 'interrupt-leak.sock');
-  const child = spawn(bin, ['daemon', '--foreground', '--socket-path', socketPath], {
-    detached: true,
-    stdio: 'ignore',
-    env: { ...process.env, ...daemon.env, FAKE_MCP_READY_FILE: ready },
-  });
-  child.unref();
-  await expect.poll(() => fs.existsSync(ready), { timeout: 10_000 }).toBe(true);
-  record('interrupt-leak', { pid: child.pid, socketPath, worker: testInfo.workerIndex });
+  const { pid, socketPath } = await leakDaemon('interrupt-leak.tmp', 'interrupt-leak.sock');
+  record('interrupt-leak', { pid, socketPath, worker: testInfo.workerIndex });
   await new Promise(() => {}); // until the run is interrupted
 });
 `,

@@ -1,26 +1,15 @@
 // Shared by the Playwright e2e tests: a sample project wired like the package README says, with a fake
 // daemon under a unique name, and ways to look at its processes from outside the runner.
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isAlive, readCmdline, readStat, waitFor } from '../../helpers/wait.js';
+import { readmeBlock } from '../../helpers/readme.js';
+import { processesWith, readCmdline } from '../../helpers/wait.js';
 import { createProject, type ProjectOptions, type SampleProject } from '../helpers/sample-project.js';
-
-export { isAlive };
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const FAKE_SCRIPT = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
-const README = path.join(REPO, 'packages/playwright-fixture/README.md');
-
-/** The README's playwright.config.ts, verbatim: the sample projects run exactly what users copy. */
-export function readmeConfig(): string {
-  const text = fs.readFileSync(README, 'utf8');
-  const match = /## `playwright\.config\.ts`\s+```ts\n([\s\S]*?)```/.exec(text);
-  if (!match?.[1]) throw new Error(`no playwright.config.ts block in ${README}`);
-  return match[1];
-}
 
 export interface PwProject extends SampleProject {
   /** The fake daemon's unique name (never mcp-server-pm) and its wrapper. */
@@ -80,19 +69,13 @@ export async function createPwProject(options: PwProjectOptions): Promise<PwProj
       `export const results = ${JSON.stringify(results)};`,
       '',
     ].join('\n'),
-    'playwright.config.ts': readmeConfig(),
+    // The README's playwright.config.ts, verbatim: the sample projects run exactly what users copy.
+    'playwright.config.ts': readmeBlock('packages/playwright-fixture/README.md', /## `playwright\.config\.ts`/, 'ts'),
   });
   fs.chmodSync(bin, 0o755);
   fs.mkdirSync(results, { recursive: true });
 
-  const matching = (needle: string) => () => {
-    const pids: number[] = [];
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-      if (argvOf(Number(entry)).join(' ').includes(needle) && isAlive(Number(entry))) pids.push(Number(entry));
-    }
-    return pids;
-  };
+  const matching = (needle: string) => () => processesWith(needle).map((p) => p.pid);
   const daemons = matching(bin);
   const leftFiles = (dir = project.dir, found: string[] = []): string[] => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -154,55 +137,3 @@ export function finishProject(project: PwProject | undefined): number[] {
 
 /** A process's argv (empty when it is gone). */
 export const argvOf = (pid: number): string[] => readCmdline(pid) ?? [];
-
-/** Live members of a process group (a runner started with `project.start()` leads its own). */
-export function groupMembers(pgid: number): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => isAlive(pid) && readStat(pid)?.pgid === pgid);
-}
-
-/** The shared waitFor() with this suite's argument order; `what` may be a function (made on failure). */
-export function waitUntil<T>(fn: () => T | undefined | false | null, timeoutMs: number, what: string | (() => string)): Promise<T> {
-  return waitFor(fn, { timeoutMs, message: what });
-}
-
-/**
- * Plants the leftovers of an "earlier run": a forked daemon (its own session, like the real one) on
- * a socket of its own, a stale `daemon.pid` naming a dead pid, and a stale `mcp.sock` nobody listens on.
- */
-export async function plantLeftovers(project: PwProject): Promise<{ pid: number; socket: string; pidFile: string; staleSocket: string }> {
-  const ready = path.join(project.dir, 'planted.json');
-  const socket = path.join(project.dir, 'state', 'planted.sock');
-  fs.rmSync(ready, { force: true });
-  fs.mkdirSync(project.stateDir, { recursive: true });
-  const launcher = spawn(project.bin, ['daemon', '--socket-path', socket], {
-    cwd: project.dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    // As a user's shell would start it: none of this repository's test settings.
-    env: { ...process.env, NODE_OPTIONS: undefined, MCP_REAPER_OWNER: undefined, MCP_REAPER_RUN: undefined, XDG_DATA_HOME: path.join(project.dir, 'planted-state'), FAKE_MCP_READY_FILE: ready },
-  });
-  let stderr = '';
-  launcher.stderr?.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise((resolve) => launcher.once('close', resolve));
-  if (code !== 0) throw new Error(`the planted daemon's launcher exited with ${String(code)}: ${stderr}`);
-  const { pid } = await waitUntil(
-    () => fs.existsSync(ready) && (JSON.parse(fs.readFileSync(ready, 'utf8')) as { pid: number }),
-    10_000,
-    `the planted daemon (launcher said: ${stderr})`,
-  );
-  // A dead pid: a process that has exited (and been reaped) by the time spawnSync returns.
-  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-  const pidFile = path.join(project.stateDir, 'daemon.pid');
-  fs.writeFileSync(pidFile, String(dead));
-  // A socket whose listener was SIGKILLed: the file stays, nobody answers.
-  const staleSocket = path.join(project.stateDir, 'mcp.sock');
-  spawnSync(process.execPath, [
-    '-e',
-    `require('node:net').createServer().listen(${JSON.stringify(staleSocket)}, () => process.kill(process.pid, 'SIGKILL'))`,
-  ]);
-  if (!fs.lstatSync(staleSocket).isSocket()) throw new Error('the stale socket was not made');
-  return { pid, socket, pidFile, staleSocket };
-}

@@ -1,24 +1,20 @@
 // The Vitest sample project shared by this folder's tests: the README's config verbatim, a fake
 // daemon under a unique name (never mcp-server-pm), and test files that write what they observe to
 // out/ so the assertions are made here, outside the runner.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { plantLeftovers as plant } from '../helpers/leftovers.js';
 import { createProject, type SampleProject } from '../helpers/sample-project.js';
-import { isAlive, readCmdline, readStat, waitFor } from '../../helpers/wait.js';
+import { readmeBlock } from '../../helpers/readme.js';
+import { liveProcesses, processesWith, readStat, waitFor } from '../../helpers/wait.js';
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 const FAKE = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
 
 /** The config block under "## Config" in the package README: the sample projects use it verbatim. */
-export function readmeConfig(): string {
-  const readme = fs.readFileSync(path.join(REPO, 'packages/vitest-setup/README.md'), 'utf8');
-  const match = /## Config\s+```ts\n([\s\S]*?)```/.exec(readme);
-  if (!match?.[1]) throw new Error('packages/vitest-setup/README.md has no ```ts block under "## Config"');
-  return match[1];
-}
+export const readmeConfig = (): string => readmeBlock('packages/vitest-setup/README.md', /## Config/, 'ts');
 
 const SUPPORT = `import fs from 'node:fs';
 import path from 'node:path';
@@ -181,11 +177,9 @@ export async function createVitestSample(options: {
 
   const tracked = new Map<number, string>();
   const running = () =>
-    fs
-      .readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .map(Number)
-      .filter((pid) => readStat(pid)?.comm === name && isAlive(pid));
+    liveProcesses()
+      .filter((p) => p.stat.comm === name)
+      .map((p) => p.pid);
   const track = (pid: number) => {
     const stat = readStat(pid);
     if (stat) tracked.set(pid, stat.startTime);
@@ -202,12 +196,7 @@ export async function createVitestSample(options: {
     out: <T>(file: string) => JSON.parse(fs.readFileSync(path.join(project.dir, 'out', file), 'utf8')) as T,
     running,
     track,
-    anythingRunning: () =>
-      fs
-        .readdirSync('/proc')
-        .filter((entry) => /^\d+$/.test(entry) && isAlive(Number(entry)))
-        .map((pid) => `${pid} ${(readCmdline(Number(pid)) ?? []).join(' ')}`)
-        .filter((line) => line.includes(project.dir)),
+    anythingRunning: () => processesWith(project.dir).map((p) => `${p.pid} ${p.cmd}`),
     async cleanup() {
       // Only what we can prove is ours: a tracked pid, same start time, our unique name.
       for (const pid of running()) track(pid);
@@ -221,43 +210,19 @@ export async function createVitestSample(options: {
   };
 }
 
-/** Plants leftovers as an earlier crashed run would leave them: a forked daemon and a SIGKILLed one's socket and pid file. */
+/**
+ * Plants leftovers as an earlier crashed run would leave them (test/e2e/helpers/leftovers.ts: a forked
+ * daemon, a stale pid file and a stale socket), tracks the daemon, and writes out/planted.json for the
+ * sample test that observes them.
+ */
 export async function plantLeftovers(sample: VitestSample): Promise<{ pids: number[]; files: string[] }> {
-  const { dir } = sample.project;
-  const out = path.join(dir, 'out');
+  const out = path.join(sample.project.dir, 'out');
   fs.mkdirSync(out, { recursive: true });
-  const env = (extra: Record<string, string>) => {
-    const merged: NodeJS.ProcessEnv = { ...process.env, ...extra };
-    for (const key of Object.keys(merged)) if (key.startsWith('MCP_REAPER_') || key.startsWith('VITEST')) delete merged[key];
-    return { ...merged, ...extra };
-  };
-  const ready = async (file: string) =>
-    waitFor(() => fs.existsSync(file) && (JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }), { message: file });
-
-  // A forked daemon: the launcher exits, the daemon lives on with --socket-path state/forked.sock.
-  const forkedSocket = path.join(dir, 'state', 'forked.sock');
-  spawn(sample.wrapper, ['daemon', '--socket-path', forkedSocket], {
-    env: env({ XDG_DATA_HOME: path.join(dir, 'old-state'), FAKE_MCP_READY_FILE: path.join(out, 'forked-ready.json') }),
-    stdio: 'ignore',
-    detached: true,
-  }).unref();
-  const forked = await ready(path.join(out, 'forked-ready.json'));
-  sample.track(forked.pid);
-
-  // A daemon that crashed (SIGKILL): its mcp.sock and daemon.pid stay in the state dir.
-  const crashed = spawn(sample.wrapper, ['daemon', '--foreground'], {
-    env: env({ XDG_DATA_HOME: path.join(dir, 'state'), FAKE_MCP_READY_FILE: path.join(out, 'crashed-ready.json') }),
-    stdio: 'ignore',
-    detached: true,
-  });
-  const exited = new Promise((resolve) => crashed.once('exit', resolve));
-  await ready(path.join(out, 'crashed-ready.json'));
-  crashed.kill('SIGKILL');
-  await exited;
-
-  const files = [forkedSocket, path.join(sample.stateDir, 'mcp.sock'), path.join(sample.stateDir, 'daemon.pid')];
+  const { pid, socket, pidFile, staleSocket } = await plant({ bin: sample.wrapper, root: sample.project.dir, stateDir: sample.stateDir });
+  sample.track(pid);
+  const files = [socket, staleSocket, pidFile];
   for (const file of files) if (!fs.existsSync(file)) throw new Error(`planting failed: ${file} is missing`);
-  const planted = { pids: [forked.pid], files };
+  const planted = { pids: [pid], files };
   fs.writeFileSync(path.join(out, 'planted.json'), JSON.stringify(planted));
   return planted;
 }
