@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { debuglog } from 'node:util';
 import { ReaperError } from '../errors.js';
 import { LOG_DIR_ENV } from '../config/names.js';
 import { healthCheck, type HealthReport } from '../health/health-check.js';
-import { pingSocket } from '../health/rpc-ping.js';
 import { defaultProcessSource } from '../processes/process-source.js';
+import { socketIdentity, socketProbe } from '../ready/probes.js';
+import { waitReady } from '../ready/wait-ready.js';
 import type { SweepReport } from '../report.js';
 import { openOutputLog, type OutputLog } from './output-log.js';
 import { resolveStartOptions, type ResolvedStartOptions, type StartDaemonOptions } from './start-options.js';
@@ -17,10 +16,6 @@ const debug = debuglog('mcp-reaper');
 
 /** How many of the daemon's last output lines a failed start shows. */
 const OUTPUT_LINES = 20;
-/** Readiness polls start at 1 ms and double up to this: an lstat() every 4 ms costs microseconds. */
-const MAX_POLL_MS = 4;
-/** One readiness request may take this long before it is retried (a daemon still starting up). */
-const PING_TIMEOUT_MS = 1000;
 
 /** A daemon started by `startDaemon()`, ready: its socket answered. */
 export interface DaemonHandle extends AsyncDisposable {
@@ -62,52 +57,6 @@ export class DaemonStartError extends ReaperError {
     this.cleanup = details.cleanup;
     this.output = details.output ?? [];
     this.pid = details.pid;
-  }
-}
-
-type Outcome = { kind: 'ready' } | { kind: 'exit'; exit: DaemonExit } | { kind: 'timeout'; lastProblem: string };
-
-/** Identity of whatever is at `socketPath` (inode and change time), or undefined when nothing is. */
-function socketIdentity(socketPath: string): string | undefined {
-  try {
-    const stat = fs.lstatSync(socketPath, { bigint: true });
-    return stat.isSocket() ? `${stat.ino}:${stat.ctimeNs}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Polls (1 ms doubling to 4 ms) until the daemon answers one JSON-RPC request on its socket, it
- * exits, or the deadline passes. A socket that was there before the spawn (a leftover, or another
- * daemon's) is not ours: only a socket created since counts, so a stranger cannot make us "ready".
- */
-async function waitUntilReady(
-  socketPath: string,
-  before: string | undefined,
-  deadline: number,
-  exited: Promise<DaemonExit>,
-  exitNow: () => DaemonExit | undefined,
-): Promise<Outcome> {
-  let lastProblem = `no socket appeared at ${socketPath}`;
-  const onExit = exited.then((exit) => ({ kind: 'exit', exit }) as const);
-  for (let interval = 1; ; interval = Math.min(interval * 2, MAX_POLL_MS)) {
-    const exit = exitNow();
-    if (exit) return { kind: 'exit', exit };
-    const left = deadline - performance.now();
-    if (left <= 0) return { kind: 'timeout', lastProblem };
-    const identity = socketIdentity(socketPath);
-    if (identity !== undefined && identity !== before) {
-      const ping = await Promise.race([pingSocket(socketPath, { timeoutMs: Math.max(1, Math.min(PING_TIMEOUT_MS, left)) }), onExit]);
-      if ('kind' in ping) return ping;
-      if (ping.ok) return { kind: 'ready' };
-      lastProblem = `the socket ${socketPath} exists but did not answer: ${ping.reason}`;
-    } else if (identity !== undefined) {
-      lastProblem = `only a socket from before the start is at ${socketPath}; the daemon never replaced it`;
-    }
-    const ac = new AbortController();
-    await Promise.race([delay(Math.min(interval, left), undefined, { signal: ac.signal }).catch(() => {}), onExit]);
-    ac.abort(); // no timer outlives the wait
   }
 }
 
@@ -208,7 +157,12 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
       pidFilePath: path.join(opts.dir, opts.pidFile),
     });
 
-  const outcome = await waitUntilReady(opts.socketPath, before, startedAt + opts.readyTimeoutMs, exited, () => exit);
+  const outcome = await waitReady(socketProbe(opts.socketPath, before), {
+    deadline: startedAt + opts.readyTimeoutMs,
+    exited,
+    exitNow: () => exit,
+    firstProblem: `no socket appeared at ${opts.socketPath}`,
+  });
   if (outcome.kind !== 'ready') {
     const elapsed = Math.round(performance.now() - startedAt);
     let cleanup: SweepReport | undefined;
