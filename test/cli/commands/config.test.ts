@@ -65,6 +65,7 @@ describe('mcp-reaper config', () => {
       onLeak: 'warn',
       watchdog: true,
       daemon: {},
+      stack: {},
     });
     for (const source of Object.values(out.sources)) expect(source).toEqual({ from: 'default' });
   });
@@ -103,6 +104,7 @@ describe('mcp-reaper config', () => {
       onLeak: { from: 'default' },
       watchdog: { from: 'default' },
       daemon: { from: 'default' },
+      stack: { from: 'default' },
     });
 
     // Without the flags, the environment wins over the file.
@@ -138,6 +140,7 @@ describe('mcp-reaper config', () => {
       onLeak: 'fail',
       watchdog: false,
       daemon: {},
+      stack: {},
     });
   });
 

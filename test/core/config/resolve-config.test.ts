@@ -74,7 +74,7 @@ describe('resolveConfig', () => {
     expect((error as Error).message).toBe(
       [
         'Invalid configuration:',
-        '  - test.use({ mcpReaper }): unknown option "onleak" (did you mean "onLeak"?); known options: dir, names, files, pidFile, graceMs, killWaitMs, respawnWindowMs, dryRun, onLeak, watchdog, daemon',
+        '  - test.use({ mcpReaper }): unknown option "onleak" (did you mean "onLeak"?); known options: dir, names, files, pidFile, graceMs, killWaitMs, respawnWindowMs, dryRun, onLeak, watchdog, daemon, stack',
         '  - test.use({ mcpReaper }): "daemon.command" must be a non-empty path, got 7 (number)',
         `  - config file ${file}: "graceMs" must be a whole number of milliseconds from 0 to 600000, got -1 (number)`,
         `  - config file ${file}: "watchdog" must be true or false, got "yes" (string)`,

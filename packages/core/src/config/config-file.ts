@@ -99,9 +99,15 @@ export async function loadConfigFile(cwd: string, explicitFile?: string): Promis
   return { file, config: result.config };
 }
 
+/** A command's executable: a bare name is looked up on PATH; a path with a "/" is relative to `baseDir`. */
+function resolveExecutable(command: string, baseDir: string): string {
+  return command.includes('/') ? path.resolve(baseDir, command) : command;
+}
+
 /**
  * In a config file every relative path is relative to the file's directory, wherever the tool runs:
- * `dir`, and the daemon's `cwd`, `dir`, `socketPath`, `logFile`, and `command` when it is a path.
+ * `dir`; the daemon's `cwd`, `dir`, `socketPath`, `logFile`, and `command` when it is a path; each
+ * stack service's `cwd`, `logFile`, ready `socket`, and executable when it is a path.
  */
 export function resolveFilePaths(config: Record<string, unknown>, baseDir: string): Record<string, unknown> {
   const resolved = { ...config };
@@ -112,9 +118,24 @@ export function resolveFilePaths(config: Record<string, unknown>, baseDir: strin
     for (const key of ['cwd', 'dir', 'socketPath', 'logFile'] as const) {
       if (typeof d[key] === 'string' && d[key] !== '') d[key] = path.resolve(baseDir, d[key] as string);
     }
-    // A bare name is looked up on PATH; a path with a "/" is a file relative to the config.
-    if (typeof d.command === 'string' && d.command.includes('/')) d.command = path.resolve(baseDir, d.command);
+    if (typeof d.command === 'string') d.command = resolveExecutable(d.command, baseDir);
     resolved.daemon = d;
+  }
+  const stack = resolved.stack;
+  if (typeof stack === 'object' && stack !== null && !Array.isArray(stack)) {
+    resolved.stack = Object.fromEntries(
+      Object.entries(stack).map(([name, service]) => {
+        if (typeof service !== 'object' || service === null || Array.isArray(service)) return [name, service];
+        const s: Record<string, unknown> = { ...service };
+        for (const key of ['cwd', 'logFile'] as const) {
+          if (typeof s[key] === 'string' && s[key] !== '') s[key] = path.resolve(baseDir, s[key] as string);
+        }
+        if (Array.isArray(s.command) && typeof s.command[0] === 'string') s.command = [resolveExecutable(s.command[0], baseDir), ...s.command.slice(1)];
+        const ready = s.ready as Record<string, unknown> | undefined;
+        if (typeof ready?.socket === 'string' && ready.socket !== '') s.ready = { ...ready, socket: path.resolve(baseDir, ready.socket) };
+        return [name, s];
+      }),
+    );
   }
   return resolved;
 }

@@ -3,6 +3,7 @@
 // holds only what its source set; later layers win key by key; defaults come after, where each
 // option is used (defaults.ts).
 import type { StartDaemonOptions } from '../daemon/start-options.js';
+import type { StackConfig } from '../stack/stack-options.js';
 import { resolveFilePaths } from './config-file.js';
 import type { OnLeak } from './defaults.js';
 import { SETTING_ENV } from './names.js';
@@ -36,6 +37,8 @@ export interface UserConfig {
   watchdog?: boolean;
   /** Defaults for the daemons the runners' fixtures start (`useDaemon()`, `mcpDaemon`). */
   daemon?: DaemonConfig;
+  /** Services a run starts after its first sweep and stops at its end (see stack/stack-options.ts). */
+  stack?: StackConfig;
 }
 
 /** Where one value came from: what `mcp-reaper config` prints. */
@@ -137,8 +140,9 @@ export function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
 }
 
 /**
- * Merges layers, lowest precedence first, key by key. `daemon` merges one level deeper, so a runner
- * that sets `daemon.env` keeps the config file's `daemon.command`.
+ * Merges layers, lowest precedence first, key by key. `daemon` and `stack` merge one level deeper, so
+ * a runner that sets `daemon.env` keeps the config file's `daemon.command`, and one that declares a
+ * service keeps the file's other services.
  */
 export function mergeLayers(layers: readonly Layer[]): Pick<Layer, 'values' | 'sources'> {
   const values: Record<string, unknown> = {};
@@ -148,7 +152,7 @@ export function mergeLayers(layers: readonly Layer[]): Pick<Layer, 'values' | 's
       const value = layer.values[key];
       const source = layer.sources[key];
       if (value === undefined || source === undefined) continue;
-      if (key === 'daemon') values.daemon = { ...(values.daemon as object | undefined), ...(value as object) };
+      if (key === 'daemon' || key === 'stack') values[key] = { ...(values[key] as object | undefined), ...(value as object) };
       else values[key] = Array.isArray(value) ? [...new Set(value as string[])] : value;
       sources[key] = source;
     }

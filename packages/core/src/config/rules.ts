@@ -3,6 +3,7 @@
 // problem of every source at once.
 import { ReaperError } from '../errors.js';
 import { ON_LEAK_MODES } from './defaults.js';
+import { stackRule } from './stack-rules.js';
 import {
   boolean,
   describe,
@@ -64,6 +65,7 @@ const RULES = {
   onLeak,
   watchdog: boolean,
   daemon,
+  stack: stackRule,
 } satisfies Record<string, Rule>;
 
 export type OptionKey = keyof typeof RULES;
@@ -84,7 +86,7 @@ export const RUN_KEYS = [
 ] as const satisfies readonly OptionKey[];
 /** What a user may write in the config file, a runner's settings, flags or the environment. */
 export const CONFIG_KEYS = [
-  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'dryRun', 'onLeak', 'watchdog', 'daemon',
+  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'dryRun', 'onLeak', 'watchdog', 'daemon', 'stack',
 ] as const satisfies readonly OptionKey[];
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

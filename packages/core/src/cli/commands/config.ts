@@ -34,10 +34,15 @@ function defaults(env: NodeJS.ProcessEnv): Required<UserConfig> {
     onLeak: DEFAULT_ON_LEAK,
     watchdog: DEFAULT_WATCHDOG,
     daemon: {},
+    stack: {},
   };
 }
 
-function show(value: unknown): string {
+function show(value: unknown, key?: string): string {
+  if (key === 'stack') {
+    const services = Object.keys(value as object);
+    return services.length === 0 ? 'none' : `${services.length} service${services.length === 1 ? '' : 's'}: ${services.join(', ')}`;
+  }
   if (Array.isArray(value)) return value.join(', ');
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
@@ -50,10 +55,11 @@ function lines(config: ResolvedConfig, env: NodeJS.ProcessEnv, runner: RunnerNam
   for (const key of CONFIG_KEYS) {
     const set = config.values[key] !== undefined;
     const source: Provenance = config.sources[key] ?? { from: 'default' };
-    let value = show(set ? config.values[key] : fallback[key]);
+    let value = show(set ? config.values[key] : fallback[key], key);
     let note = describeProvenance(source);
     if (runner === undefined) {
       if (key === 'onLeak' || key === 'watchdog' || key === 'daemon') note += '; for test runs';
+      if (key === 'stack') note += '; for test runs, `mcp-reaper run` and `mcp-reaper up`';
     } else {
       if (key === 'dryRun') note += '; ignored: a test run always stops what it finds';
       if (key === 'respawnWindowMs' && !set) value = `${DEFAULT_RESPAWN_WINDOW_MS} before the run, ${SCOPED_RESPAWN_WINDOW_MS} in leak checks`;
