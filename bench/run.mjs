@@ -35,6 +35,7 @@ for (const [name, bench] of Object.entries(benches)) {
 const row = (bench, a, b, ratio, target, met) => ({ bench, a, b, ratio, target, met });
 const ms = (s) => (s ? `${fmtMs(s.median)} / ${fmtMs(s.p90)}` : '-');
 const r = results;
+const leakCheckRow = (bench, x) => row(bench, `after ${ms(x?.after)}`, `before ${ms(x?.before)}`, x?.ratio, '< 50 ms', x?.met);
 const rows = [
   row('listing (~500 procs)', `sweep dry-run ${ms(r.listing?.sweepDryRun)}`, `find-process ${ms(r.listing?.findProcess)}`, r.listing?.ratio, '≤ 0.25x', r.listing?.met),
   row('/proc read x2/proc', `reused buffer ${ms(r.listing?.reusedBuffer)}`, `readFileSync ${ms(r.listing?.readFileSync)}`, r.listing && Math.round((r.listing.reusedBuffer.median / r.listing.readFileSync.median) * 100) / 100, '-', undefined),
@@ -52,6 +53,10 @@ const rows = [
   ...Object.entries(r.adapters?.runners ?? {}).map(([runner, x]) =>
     row(`${runner} run, ${x.files} files`, `with adapter ${ms(x.adapter)}`, `without ${ms(x.plain)}`, x.ratio, '-', undefined),
   ),
+  // The leak check that stops one daemon started with startDaemon(): after (respawn window unset, 0
+  // in a scoped sweep) against before (300 ms, the old config default), in this process and in each runner.
+  leakCheckRow('leak check, one leak: in-process', r.adapters?.hooks?.leakCheckChildLeak),
+  ...Object.entries(r.adapters?.runners ?? {}).map(([runner, x]) => leakCheckRow(`leak check, one leak: ${runner}`, x.leakCheck)),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];
