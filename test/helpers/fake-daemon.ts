@@ -23,6 +23,10 @@ import { isAlive, liveProcesses, readCmdline, readStat, waitFor } from './wait.j
 
 /** Absolute path of the fake daemon's implementation. */
 export const FAKE_SCRIPT = fileURLToPath(new URL('../fixtures/fake-mcp-server-pm.mjs', import.meta.url));
+/** The other fakes a stack is made of: the REST server, the coordinator, the one-shot seed. */
+export const FAKE_REST = fileURLToPath(new URL('../fixtures/fake-rest-server-pm.mjs', import.meta.url));
+export const FAKE_COORDINATOR = fileURLToPath(new URL('../fixtures/fake-coordinator.mjs', import.meta.url));
+export const FAKE_SEED = fileURLToPath(new URL('../fixtures/fake-seed.mjs', import.meta.url));
 
 /** The kernel keeps at most 15 characters of a process name (/proc/PID/comm). */
 export const MAX_COMM_LENGTH = 15;
@@ -37,7 +41,7 @@ export function uniqueFakeName(): string {
  * path (not `/usr/bin/env node`, which would exec node and make the process name `node`), so the
  * process's comm is `name` and its argv is `[node, <binDir>/<name>, ...args]`.
  */
-export async function installFake(binDir: string, name: string): Promise<string> {
+export async function installFake(binDir: string, name: string, script = FAKE_SCRIPT): Promise<string> {
   if (name.length === 0 || name.length > MAX_COMM_LENGTH || name.includes('/')) {
     throw new Error(`fake name must be 1-${MAX_COMM_LENGTH} characters without '/': ${JSON.stringify(name)}`);
   }
@@ -46,7 +50,7 @@ export async function installFake(binDir: string, name: string): Promise<string>
   }
   await fsp.mkdir(binDir, { recursive: true });
   const bin = path.join(binDir, name);
-  const body = `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(FAKE_SCRIPT).href)});\n`;
+  const body = `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(script).href)});\n`;
   await fsp.writeFile(bin, body, { mode: 0o755 });
   return bin;
 }
@@ -126,8 +130,8 @@ export interface Sandbox {
   bin: string;
   /** Log lines of every fake started by this sandbox (forked daemons' stderr goes nowhere). */
   logFile: string;
-  /** Installs another fake in binDir (fresh unique name by default) and returns its path. */
-  install(name?: string): Promise<string>;
+  /** Installs another fake in binDir (fresh unique name by default; the fake daemon unless `script` says) and returns its path. */
+  install(name?: string, script?: string): Promise<string>;
   /** Starts a daemon and waits until it reports ready. */
   start(options?: StartOptions): Promise<StartedDaemon>;
   /** Spawns the fake (or `options.command`) with these args, not waiting for anything. */
@@ -330,7 +334,7 @@ export async function createSandbox(): Promise<Sandbox> {
     name,
     bin,
     logFile,
-    install: (another = uniqueFakeName()) => installFake(binDir, another),
+    install: (another = uniqueFakeName(), script = FAKE_SCRIPT) => installFake(binDir, another, script),
     start,
     spawnRaw,
     track: (pid) => track(pid),

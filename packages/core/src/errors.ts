@@ -17,7 +17,13 @@ export type ReaperErrorCode =
   /** A daemon started by startDaemon() exited before it was ready. */
   | 'EDAEMONEXIT'
   /** A daemon started by startDaemon() was not ready within readyTimeoutMs. */
-  | 'EDAEMONTIMEOUT';
+  | 'EDAEMONTIMEOUT'
+  /** A stack's service exited before it was ready (or a one-shot task exited with another code). */
+  | 'ESERVICEEXIT'
+  /** A stack's service was not ready within its readyTimeoutMs. */
+  | 'ESERVICETIMEOUT'
+  /** A stack's service could not start: its port is held by a process that is not a leftover of ours. */
+  | 'EPORTHELD';
 
 /** The one error class of mcp-reaper: a stable `code`, a message that names the thing and the fix. */
 export class ReaperError extends Error {

@@ -16,6 +16,8 @@ export interface OutputLog {
   readonly path: string;
   /** The temporary directory holding it, or undefined for a log the user named. */
   readonly tempDir: string | undefined;
+  /** Where this process's output starts: a log the user named may hold earlier runs. */
+  readonly start: number;
   /** Open for appending; give it to the child as stdout and stderr, then call `closeFd()`. */
   readonly fd: number;
   closeFd(): void;
@@ -48,6 +50,7 @@ export function openOutputLog(userPath: string | undefined): OutputLog {
 
   return {
     path: logPath,
+    start,
     tempDir,
     fd: openFd,
     closeFd,

@@ -23,8 +23,10 @@ export interface GroupStop {
   source: ProcessSource;
   graceMs: number;
   killWaitMs: number;
-  socketPath: string;
-  pidFilePath: string;
+  /** Its socket, removed when it is one and nobody listens on it any more. */
+  socketPath?: string;
+  /** Its pid file, removed when it names this daemon or a process that is gone. */
+  pidFilePath?: string;
 }
 
 export function describeExit(exit: DaemonExit): string {
@@ -44,7 +46,7 @@ async function groupMembers(stop: GroupStop, leaderExited: boolean): Promise<Pro
 }
 
 /** The daemon's pid file is removed only when it names this daemon or a process that is gone. */
-async function pidFileCandidate(stop: GroupStop): Promise<string | 'absent' | undefined> {
+async function pidFileCandidate(stop: GroupStop & { pidFilePath: string }): Promise<string | 'absent' | undefined> {
   const state = readPidFile(stop.pidFilePath, stop.source.pidMax);
   if (state.kind === 'absent') return 'absent';
   if (state.kind !== 'valid') return undefined; // absent, or not a pid file we can judge: not ours to remove
@@ -101,10 +103,15 @@ export async function stopDaemonGroup(stop: GroupStop): Promise<SweepReport> {
   const context = { dryRun: false, ownUid: process.getuid!() };
   const files: FileReport[] = [];
   // Only a socket: a file of another kind at this path was not made by the daemon.
-  files.push(await removeStale({ path: stop.socketPath, reason: `socket of daemon ${pid}`, socketOnly: true }, context));
-  const pidFileReason = await pidFileCandidate(stop);
-  if (pidFileReason === 'absent') files.push({ path: stop.pidFilePath, action: 'absent', reason: 'not there' });
-  else if (pidFileReason !== undefined) files.push(await removeStale({ path: stop.pidFilePath, reason: pidFileReason }, context));
+  if (stop.socketPath !== undefined) {
+    files.push(await removeStale({ path: stop.socketPath, reason: `socket of daemon ${pid}`, socketOnly: true }, context));
+  }
+  if (stop.pidFilePath !== undefined) {
+    const pidFilePath = stop.pidFilePath;
+    const pidFileReason = await pidFileCandidate({ ...stop, pidFilePath });
+    if (pidFileReason === 'absent') files.push({ path: pidFilePath, action: 'absent', reason: 'not there' });
+    else if (pidFileReason !== undefined) files.push(await removeStale({ path: pidFilePath, reason: pidFileReason }, context));
+  }
 
   return {
     ok: isClean(processes, files),

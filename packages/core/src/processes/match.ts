@@ -5,7 +5,7 @@ import type { ProcessInfo } from './process-info.js';
  * Interpreters whose argv[1] is the program they run (`node /opt/bin/mcp-server-pm daemon`, or a
  * shebang script, which the kernel runs as `interpreter script args…`).
  */
-const INTERPRETER = /^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|ruby|perl|php|sh|bash|dash|zsh|ksh|mksh|fish)$/;
+export const INTERPRETER = /^(node|nodejs|bun|deno|python[0-9.]*|pypy[0-9.]*|ruby|perl|php|sh|bash|dash|zsh|ksh|mksh|fish)$/;
 
 /**
  * Linux keeps at most 15 characters of a process name (TASK_COMM_LEN - 1). A name of that length may

@@ -1,0 +1,67 @@
+// Who listens on a TCP port: the listener itself, never the clients connected to it (the scripts'
+// `lsof -ti:$PORT | xargs kill -9` took both, and killed every browser tab and test talking to it).
+import fs from 'node:fs';
+import { holdsSocket } from '../files/socket-listener.js';
+
+/** Runs a command and resolves to its stdout (macOS `lsof`); injectable for tests. */
+export type RunCommand = (file: string, args: readonly string[]) => Promise<string>;
+
+// TCP_LISTEN in /proc/net/tcp's `st` column.
+const LISTEN = '0A';
+
+/** Linux: the inodes of the listening sockets on `port`, IPv4 and IPv6, from /proc/net/tcp{,6}. */
+function listeningInodes(port: number): Set<number> {
+  const inodes = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue; // no IPv6 here
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== LISTEN) continue;
+      const localPort = parseInt(fields[1]!.split(':').pop()!, 16);
+      if (localPort === port) inodes.add(Number(fields[9]));
+    }
+  }
+  return inodes;
+}
+
+async function lsof(port: number, run: RunCommand): Promise<number[]> {
+  // -t: pids only; -sTCP:LISTEN: listeners, not connections; lsof exits 1 when there is none.
+  let output: string;
+  try {
+    output = await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-t']);
+  } catch {
+    return [];
+  }
+  return [...new Set(output.split('\n').map((line) => Number(line.trim())).filter((pid) => Number.isInteger(pid) && pid > 0))];
+}
+
+async function defaultRun(file: string, args: readonly string[]): Promise<string> {
+  const { execa } = await import('execa');
+  const result = await execa(file, args, { reject: false, timeout: 5000 });
+  return result.stdout;
+}
+
+/** Whether anything listens on TCP `port` (cheap on Linux: no process is looked at). */
+export async function isListening(port: number, platform: NodeJS.Platform = process.platform, run: RunCommand = defaultRun): Promise<boolean> {
+  if (platform === 'linux') return listeningInodes(port).size > 0;
+  return (await lsof(port, run)).length > 0;
+}
+
+/** The pids of the processes that listen on TCP `port`. */
+export async function portListeners(port: number, platform: NodeJS.Platform = process.platform, run: RunCommand = defaultRun): Promise<number[]> {
+  if (platform !== 'linux') return lsof(port, run);
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return [];
+  // Which process holds the socket: every process's fds, read only because the port is taken.
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (/^\d+$/.test(entry) && holdsSocket(Number(entry), inodes)) pids.push(Number(entry));
+  }
+  return pids;
+}
