@@ -82,7 +82,7 @@ export const WATCHDOG_KEYS = [
   'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'owner', 'descendantsOf', 'respawnWindowMs', 'watchPid', 'intervalMs',
 ] as const satisfies readonly OptionKey[];
 export const RUN_KEYS = [
-  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'includeLiveRuns', 'watchdog', 'runId',
+  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'includeLiveRuns', 'watchdog', 'runId', 'stack',
 ] as const satisfies readonly OptionKey[];
 /** What a user may write in the config file, a runner's settings, flags or the environment. */
 export const CONFIG_KEYS = [

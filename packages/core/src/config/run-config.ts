@@ -20,6 +20,8 @@ export interface RunConfig {
   watchdog: boolean;
   /** Defaults for the daemons the fixtures start: `daemon`, over `pidFile`, `graceMs` and `killWaitMs`. */
   daemon: DaemonConfig;
+  /** Services the run starts after its first sweep and stops at its end. */
+  stack: UserConfig['stack'];
   /** Settings a test run does not use, each with why: the global setup says them once. */
   ignored: string[];
 }
@@ -47,6 +49,7 @@ export function runConfigOf(config: ResolvedConfig): RunConfig {
     onLeak: values.onLeak ?? DEFAULT_ON_LEAK,
     watchdog: values.watchdog ?? DEFAULT_WATCHDOG,
     daemon: { ...pick(values, DAEMON_DEFAULT_KEYS), ...values.daemon },
+    stack: values.stack,
     ignored,
   };
 }

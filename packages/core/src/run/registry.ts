@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import type { BaseConfig } from '../config/resolve-config.js';
+import type { RecordedService } from '../stack/recorded-services.js';
 import { REGISTRY_DIR_PREFIX, REGISTRY_RUNS_DIR, RUN_RECORD_EXTENSION } from '../config/names.js';
 import { ReaperError } from '../errors.js';
 import { commandLine, isDead } from '../processes/process-info.js';
@@ -34,6 +35,8 @@ export interface RunRecord {
   /** For a runner's run: its root, and the config file and environment as the run resolved them, which its workers start from. */
   root?: string;
   base?: BaseConfig;
+  /** The run's stack: what its watchdog stops when the runner is killed. */
+  services?: RecordedService[];
 }
 
 /** A run whose owner still runs, with the owner's command line as it is now. */

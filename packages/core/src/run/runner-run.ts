@@ -11,7 +11,7 @@ import { checkLeaks } from './check-leaks.js';
 import { readRunRecord } from './registry.js';
 import { setEnv } from './set-env.js';
 import { startRun, type Run } from './start-run.js';
-import { beforeRunVerdict, leakVerdict, PREFIX, type Verdict } from './verdict.js';
+import { beforeRunVerdict, combine, leakVerdict, PREFIX, stackStopVerdict, stackUpLine, type Verdict } from './verdict.js';
 
 /** What a run hands to the code that runs in its workers (Vitest provides it; Jest and Playwright read it from the registry). */
 export interface RunHandoff {
@@ -58,15 +58,15 @@ function settingsOf(input: RunnerSettings): Layer {
 export async function startRunnerRun(input: RunnerSettings & { env?: NodeJS.ProcessEnv }): Promise<RunnerRun> {
   const { base, config: resolved } = await resolveWithBase({ cwd: input.root, ...(input.env && { env: input.env }), top: settingsOf(input) });
   const config = runConfigOf(resolved);
-  const run = await startRun({ ...config.sweep, watchdog: config.watchdog }, { kind: input.runner, root: input.root, base });
+  const run = await startRun({ ...config.sweep, watchdog: config.watchdog, stack: config.stack }, { kind: input.runner, root: input.root, base });
   let ending: Promise<Verdict> | undefined;
   return {
     run,
     config,
     handoff: { runId: run.runId, runner: input.runner, root: input.root, base },
-    notices: [...config.ignored.map((line) => `${PREFIX}${line}`), ...beforeRunVerdict(run.before).lines],
+    notices: [...config.ignored.map((line) => `${PREFIX}${line}`), ...beforeRunVerdict(run.before).lines, ...(run.stack ? [stackUpLine(run.stack)] : [])],
     end() {
-      ending ??= run.end().then((report) => leakVerdict(report, { onLeak: config.onLeak, label: 'the run' }));
+      ending ??= run.end().then((report) => combine(stackStopVerdict(report.stack), leakVerdict(report, { onLeak: config.onLeak, label: 'the run' })));
       return ending;
     },
   };

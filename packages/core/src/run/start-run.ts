@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
-import { DEFAULT_WATCHDOG } from '../config/defaults.js';
+import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_WATCHDOG } from '../config/defaults.js';
 import { OWNER_ENV, RUN_ENV } from '../config/names.js';
 import type { BaseConfig } from '../config/resolve-config.js';
 import { checkOptions, RUN_KEYS } from '../config/rules.js';
@@ -9,7 +9,10 @@ import { defaultProcessSource } from '../processes/process-source.js';
 import type { SweepReport } from '../report.js';
 import type { SweepOptions } from '../sweep/sweep-options.js';
 import { sweep } from '../sweep/sweep.js';
-import { registerRun, removeRunRecord, type RunKind } from './registry.js';
+import { sweepName } from '../stack/stack-env.js';
+import type { StackConfig } from '../stack/stack-options.js';
+import { startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
+import { registerRun, removeRunRecord, type RunKind, type RunRecord } from './registry.js';
 import { setEnv } from './set-env.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
 
@@ -21,6 +24,11 @@ export interface StartRunOptions extends Omit<SweepOptions, 'owner' | 'descendan
   watchdog?: boolean;
   /** The run's id. Default: a new `run-<12 hex digits>`. */
   runId?: string;
+  /**
+   * Services to start after the first sweep and stop at the end (see `startStack()`), tagged with
+   * the run: their names join the sweep's, and the watchdog stops them if the runner is killed.
+   */
+  stack?: StackConfig;
 }
 
 /** A test run in progress: see `startRun()`. */
@@ -29,11 +37,19 @@ export interface Run {
   /** What the sweep before the run found and did (leftovers from earlier runs). */
   before: SweepReport;
   watchdog: Watchdog | undefined;
+  /** The run's stack, ready; its `env` (MCP_REAPER_STACK_*) is in `process.env` while the run lasts. */
+  stack: StackHandle | undefined;
   /**
-   * Sweeps what this run left (its owner tag only), removes its record from the registry of live
-   * runs, stops the watchdog and restores the environment. Every call returns the same promise.
+   * Stops the stack (dependents first, verified), sweeps what this run left (its owner tag only),
+   * removes its record from the registry of live runs, stops the watchdog and restores the
+   * environment. Every call returns the same promise.
    */
-  end(): Promise<SweepReport>;
+  end(): Promise<RunEnd>;
+}
+
+/** What a run's end did: its sweep, and the stop of its stack. */
+export interface RunEnd extends SweepReport {
+  stack?: StackReport;
 }
 
 /** What only the core's own callers pass: who starts the run, and the config its workers start from. */
@@ -52,18 +68,24 @@ export interface RunOrigin {
  */
 export async function startRun(options: StartRunOptions = {}, origin: RunOrigin = {}): Promise<Run> {
   checkOptions(options, RUN_KEYS, 'startRun() options');
-  const { watchdog: withWatchdog = DEFAULT_WATCHDOG, runId = `run-${randomBytes(6).toString('hex')}`, includeLiveRuns, ...sweepOptions } = options;
+  const { watchdog: withWatchdog = DEFAULT_WATCHDOG, runId = `run-${randomBytes(6).toString('hex')}`, includeLiveRuns, stack: services, ...given } = options;
+  // A stack's services join the names the run sweeps: a leftover of an earlier run is stopped first.
+  const serviceNames = Object.values(services ?? {}).flatMap((service) => sweepName(service) ?? []);
+  const sweepOptions = serviceNames.length === 0 ? given : { ...given, names: [...new Set([...(given.names ?? DEFAULT_NAMES), ...serviceNames])] };
   // Set before the first sweep, which belongs to this run: an enclosing run (a runner under
   // `mcp-reaper run`) is then another live run, and its daemons are kept.
   const restoreEnv = setEnv({ [RUN_ENV]: runId, [OWNER_ENV]: runId });
   let watchdog: Watchdog | undefined;
+  let stack: StackHandle | undefined;
+  let restoreStackEnv = () => {};
   let before: SweepReport;
   try {
     before = await sweep({ ...sweepOptions, includeLiveRuns });
     watchdog = withWatchdog ? await startWatchdog({ ...sweepOptions, owner: runId }) : undefined;
-    const self = (await defaultProcessSource().probe([process.pid])).get(process.pid);
+    const source = defaultProcessSource();
+    const self = (await source.probe([process.pid])).get(process.pid);
     if (!self) throw new ReaperError('EPROCESSLIST', `Cannot read this process (pid ${process.pid}) in the process table, so the run cannot be recorded as live.`);
-    registerRun({
+    const record: RunRecord = {
       version: 1,
       runId,
       kind: origin.kind ?? 'api',
@@ -74,27 +96,52 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
       ...(watchdog && { watchdog: { pid: watchdog.pid } }),
       ...(origin.root && { root: origin.root }),
       ...(origin.base && { base: origin.base }),
-    });
+    };
+    registerRun(record);
+    if (services) {
+      const graceMs = sweepOptions.graceMs ?? DEFAULT_GRACE_MS;
+      const killWaitMs = sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS;
+      stack = await startStack({ services, owner: runId, names: sweepOptions.names ?? DEFAULT_NAMES, graceMs, killWaitMs });
+      // The watchdog learns the services from the record: the runner may be killed from now on.
+      const leaders = await source.probe(Object.values(stack.services).map((s) => s.pid));
+      registerRun({
+        ...record,
+        services: Object.values(stack.services).flatMap((s) => {
+          const leader = leaders.get(s.pid);
+          const spec = services[s.name]!;
+          return leader ? [{ name: s.name, pid: s.pid, startKey: leader.startKey, graceMs: spec.graceMs ?? graceMs, killWaitMs: spec.killWaitMs ?? killWaitMs, ...(s.socket !== undefined && { socket: s.socket }) }] : [];
+        }),
+      });
+      restoreStackEnv = setEnv(stack.env);
+    }
   } catch (error) {
-    // A failed start leaves nothing: no watchdog, no tag in the environment.
+    // A failed start leaves nothing: no stack (it stopped its own services), no record, no watchdog,
+    // no tag in the environment.
+    await stack?.stop();
+    removeRunRecord(runId, process.pid);
     await watchdog?.stop();
     restoreEnv();
     throw error;
   }
   debug('run %s started (watchdog %s)', runId, watchdog?.pid);
 
-  let ending: Promise<SweepReport> | undefined;
+  let ending: Promise<RunEnd> | undefined;
   return {
     runId,
     before,
     watchdog,
+    stack,
     end() {
       ending ??= (async () => {
         try {
-          return await sweep({ ...sweepOptions, owner: runId });
+          const stopped = await stack?.stop();
+          restoreStackEnv();
+          const report = await sweep({ ...sweepOptions, owner: runId });
+          return stopped ? { ...report, stack: stopped } : report;
         } finally {
           removeRunRecord(runId, process.pid);
           await watchdog?.stop();
+          restoreStackEnv();
           restoreEnv();
         }
       })();

@@ -3,6 +3,7 @@
 // the channel (stderr, console.warn) and throw the error.
 import type { OnLeak } from '../config/defaults.js';
 import type { FileReport, ProcessReport, SweepReport } from '../report.js';
+import type { StackHandle, StackReport } from '../stack/start-stack.js';
 
 /** What to say, and whether to fail. */
 export interface Verdict {
@@ -115,4 +116,26 @@ export function leakVerdict(report: SweepReport, options: { onLeak: OnLeak; labe
     `mcp-reaper stopped ${leaks.length === 1 ? 'it' : 'them'}:\n` +
     `${leaks.map((p) => `  ${processLine(p)}`).join('\n')}\nStop the daemons a test starts (await daemon.stop(), or \`await using\`).`;
   return options.onLeak === 'fail' ? { lines: [], error: failure(message) } : { lines: [message] };
+}
+
+/** One line for a stack that is up: each service and where it is. */
+export function stackUpLine(stack: StackHandle): string {
+  const services = Object.values(stack.services).map((s) => `${s.name} (pid ${s.pid}${s.url ? `, ${s.url}` : s.port !== undefined ? `, port ${s.port}` : s.socket ? `, ${s.socket}` : ''})`);
+  return `${PREFIX}stack up: ${services.join(', ')}`;
+}
+
+/** A stack that could not be stopped whole, or kept a socket or port, fails the run: something is left. */
+export function stackStopVerdict(report: StackReport | undefined): Verdict {
+  const trouble = (report?.services ?? []).filter((s) => !s.ok);
+  if (trouble.length === 0) return { lines: [] };
+  const lines = trouble.flatMap((s) => [...problemLines(s.report).map((line) => `  ${s.name}: ${line.trim()}`), ...s.held.map((held) => `  ${s.name}: ${held}`)]);
+  return { lines: [], error: failure(`${PREFIX}the stack could not be stopped cleanly:\n${lines.join('\n')}`) };
+}
+
+/** Several verdicts as one: every line, and one error holding every failure's message. */
+export function combine(...verdicts: readonly Verdict[]): Verdict {
+  const errors = verdicts.flatMap((v) => (v.error ? [v.error] : []));
+  const lines = verdicts.flatMap((v) => v.lines);
+  if (errors.length === 0) return { lines };
+  return { lines, error: errors.length === 1 ? errors[0]! : failure(errors.map((e) => e.message).join('\n')) };
 }

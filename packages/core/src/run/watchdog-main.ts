@@ -5,7 +5,8 @@ import { WATCHDOG_ORDERS_ENV } from '../config/names.js';
 import { isDead } from '../processes/process-info.js';
 import { defaultProcessSource } from '../processes/process-source.js';
 import { sweep } from '../sweep/sweep.js';
-import { removeRunRecord } from './registry.js';
+import { stopRecordedService } from '../stack/recorded-services.js';
+import { readRunRecord, removeRunRecord } from './registry.js';
 import type { WatchdogOrders } from './watchdog.js';
 
 async function alive(orders: WatchdogOrders): Promise<boolean> {
@@ -30,6 +31,12 @@ export async function watch(orders: WatchdogOrders): Promise<void> {
   process.on('SIGHUP', () => {});
   while (await alive(orders)) await delay(orders.intervalMs);
   try {
+    // The run's stack first, dependents before what they depend on (the record lists them in start order).
+    const record = readRunRecord(orders.sweep.owner);
+    const source = defaultProcessSource();
+    for (const service of [...(record?.pid === orders.watchPid ? (record.services ?? []) : [])].reverse()) {
+      await stopRecordedService(service, source).catch(() => undefined);
+    }
     await sweep(orders.sweep);
   } finally {
     // The run's owner is gone, so its record is stale: removed while it still names the watched process.
