@@ -3,6 +3,7 @@ import { configCommand } from './config.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { sweepCommand } from './sweep.js';
+import { upCommand } from './up.js';
 
 /** Every subcommand of `mcp-reaper`, in the order `--help` lists them. The first is the default. */
-export const COMMANDS: readonly CommandModule[] = [sweepCommand, statusCommand, runCommand, configCommand];
+export const COMMANDS: readonly CommandModule[] = [sweepCommand, statusCommand, runCommand, upCommand, configCommand];

@@ -7,6 +7,7 @@ import { DEFAULT_WATCHDOG } from '../../config/defaults.js';
 import { OWNER_ENV, RUN_ENV } from '../../config/names.js';
 import type { SweepReport } from '../../report.js';
 import { startRun, type Run } from '../../run/start-run.js';
+import { stackStopVerdict, stackUpLine, type Verdict } from '../../run/verdict.js';
 import { sweep } from '../../sweep/sweep.js';
 import {
   addLiveRunsFlag,
@@ -54,6 +55,10 @@ const HELP_AFTER = [
   '(MCP_REAPER_RUN, MCP_REAPER_OWNER), other runs\' sweeps keep those daemons, and a watchdog',
   'sweeps them if mcp-reaper itself is killed (unless "watchdog" is false in the config). With',
   '--dry-run both sweeps only report, and no run is started.',
+  '',
+  'With a "stack" in the config, its services start after the first sweep, in dependency order, and',
+  'stop (dependents first, verified) when the command ends, before the last sweep. The command gets',
+  'MCP_REAPER_STACK_<NAME>_PID, _PORT, _SOCKET, _URL and _LOG for each service.',
   '',
   'Everything after the command name is passed to it untouched; put the flags of mcp-reaper before',
   "it, and '--' before it when it starts with '-'. The sweep reports go to stderr (the command owns",
@@ -115,12 +120,14 @@ export const runCommand: CommandModule = {
       before = await sweep(options);
     } else {
       const { dryRun: _dryRun, ...runOptions } = options;
-      run = await startRun({ ...runOptions, watchdog: values.watchdog ?? DEFAULT_WATCHDOG }, { kind: 'cli' });
+      run = await startRun({ ...runOptions, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack }, { kind: 'cli' });
       before = run.before;
     }
     report(ctx, before, `before ${shown}`, options, quiet);
+    if (run?.stack && !quiet) writeLines(ctx.io.stderr, [stackUpLine(run.stack)]);
+    if (options.dryRun && values.stack && !quiet) writeLines(ctx.io.stderr, ['mcp-reaper: dry run: the stack is not started']);
 
-    const env = run ? { ...ctx.io.env, [RUN_ENV]: run.runId, [OWNER_ENV]: run.runId } : ctx.io.env;
+    const env = run ? { ...ctx.io.env, [RUN_ENV]: run.runId, [OWNER_ENV]: run.runId, ...run.stack?.env } : ctx.io.env;
     const child = startChild(ctx, file, args, env);
     const outcome = await child.outcome;
     debug('command %s ended: %o', shown, outcome);
@@ -130,18 +137,23 @@ export const runCommand: CommandModule = {
     // our report comes after it; what a leftover holds open is given up after the sweep.
     // The sweep is this run's own (MCP_REAPER_RUN is set in this process), so the daemons the command
     // left are leftovers to it, whatever their tag; other live runs' are kept.
+    // The stack goes first, in its own order (dependents first), before the sweep could take its
+    // services for leftovers of this run.
     let after: SweepReport;
+    let stackStop: Verdict = { lines: [] };
     try {
+      stackStop = stackStopVerdict(await run?.stack?.stop());
       after = await sweep(options);
     } finally {
       await run?.end(); // its record, its watchdog, the environment; its scoped sweep finds nothing left
       await child.drain();
     }
     report(ctx, after, `after ${shown}`, options, quiet);
+    if (stackStop.error) writeLines(ctx.io.stderr, [stackStop.error.message]);
 
     const status = exitStatus(outcome);
     // A leftover that could not be cleaned up is a failure even when the command succeeded.
-    return status === 0 && !after.ok ? 1 : status;
+    return status === 0 && (!after.ok || stackStop.error) ? 1 : status;
   },
 };
 
