@@ -362,3 +362,128 @@ describe("without its global setup, each runner's per-file part fails every file
     }, 120_000);
   }
 });
+
+// A stack, as the README declares it: the scripts' daemon → seed → REST → coordinator and web server,
+// with this project's fakes in place of the real programs and free ports in place of 8087 and 5173.
+const STACK_TEST = (record: string) => `const fs = require('node:fs');
+const http = require('node:http');
+const status = (url) => new Promise((resolve) => http.get(url, (r) => { r.resume(); resolve(r.statusCode); }).on('error', (e) => resolve(String(e.code))));
+module.exports = async function check() {
+  const env = process.env;
+  const seen = {
+    rest: await status(env.MCP_REAPER_STACK_REST_URL),
+    web: await status(env.MCP_REAPER_STACK_WEB_URL),
+    socket: fs.existsSync(env.MCP_REAPER_STACK_DAEMON_SOCKET),
+    pids: ['DAEMON', 'REST', 'COORDINATOR', 'WEB'].map((n) => Number(env['MCP_REAPER_STACK_' + n + '_PID'])),
+  };
+  fs.mkdirSync('out', { recursive: true });
+  fs.writeFileSync('out/${record}.json', JSON.stringify(seen));
+  return seen;
+};
+`;
+
+describe('a stack, as the README declares it, under the CLI and each runner', () => {
+  let ports: { rest: number; web: number };
+  const freePort = async () => {
+    const net = await import('node:net');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  };
+  const socket = () => path.join(project.dir, 'uc003.sock');
+  const listening = async (port: number) => {
+    const net = await import('node:net');
+    return new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+  };
+
+  beforeAll(async () => {
+    ports = { rest: await freePort(), web: await freePort() };
+    const fake = (script: string, as: string) => {
+      project.write({ [`bin/${as}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(path.join(REPO, 'test/fixtures', script)).href)});\n` });
+      fs.chmodSync(path.join(project.dir, 'bin', as), 0o755);
+    };
+    fake('fake-seed.mjs', `${name}-seed`);
+    fake('fake-rest-server-pm.mjs', `${name}-rest`);
+    fake('fake-rest-server-pm.mjs', `${name}-web`);
+    const config = readmeBlock('README.md', /### A whole stack, declared once/, 'json')
+      .replaceAll('"mcp-server-pm"', `"${name}"`)
+      .replaceAll('"sqlite3"', `"${name}-seed"`)
+      .replaceAll('"rest-server-pm"', `"${name}-rest"`)
+      .replaceAll('"python3", "runner/coordinator.py"', `"node", ${JSON.stringify(path.join(REPO, 'test/fixtures/fake-coordinator.mjs'))}`)
+      .replaceAll('"npx", "vite"', `"${name}-web"`)
+      .replaceAll('8087', String(ports.rest))
+      .replaceAll('5173', String(ports.web))
+      .replaceAll('/tmp/uc003', path.join(project.dir, 'uc003'));
+    expect(config).not.toMatch(/mcp-server-pm|rest-server-pm|sqlite3|python3|npx|8087|5173|\/tmp\/uc003/);
+    project.write({
+      'mcp-reaper.config.json': config,
+      'stack-check.cjs': STACK_TEST('stack'),
+      'jest-stack/stack.test.js': "const check = require('../stack-check.cjs');\ntest('the stack is up', async () => { expect((await check()).rest).toBe(200); }, 30000);\n",
+      'vitest-stack/stack.test.ts': "import { expect, test } from 'vitest';\nimport check from '../stack-check.cjs';\ntest('the stack is up', async () => { expect((await check()).rest).toBe(200); });\n",
+      'pw-stack/stack.spec.ts': "import { expect, test } from '@mcp-reaper/playwright-fixture';\nimport check from '../stack-check.cjs';\ntest('the stack is up', async () => { expect((await check()).rest).toBe(200); });\n",
+    });
+  });
+
+  /** After any of them: no service, no socket, no listener on a declared port, nothing of the project. */
+  const expectNothingLeft = async (pids: number[]) => {
+    await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: 2_000, message: `the services ${pids.join(', ')} to be gone` });
+    expect(fs.existsSync(socket())).toBe(false);
+    expect(await listening(ports.rest)).toBe(false);
+    expect(await listening(ports.web)).toBe(false);
+    expect(processesWith(project.dir).map((p) => p.cmd)).toEqual([]);
+  };
+  const seen = () => JSON.parse(fs.readFileSync(path.join(project.dir, 'out', 'stack.json'), 'utf8')) as { rest: number; web: number; socket: boolean; pids: number[] };
+
+  const cases: Array<{ runner: Runner; config: Record<string, string>; command: string[] }> = [
+    { runner: 'jest', config: { 'jest.config.js': jestConfig({}) }, command: ['jest', 'jest-stack/'] },
+    { runner: 'vitest', config: { 'vitest.config.mts': vitestConfig({}).replace("include: ['vitest/**/*.test.ts']", "include: ['vitest-stack/**/*.test.ts']") }, command: ['vitest', 'run'] },
+    { runner: 'playwright', config: { 'playwright.config.ts': playwrightConfig({}).replace("testDir: './pw'", "testDir: './pw-stack'") }, command: ['playwright', 'test'] },
+  ];
+  for (const { runner, config, command } of cases) {
+    it(`${runner}'s global setup starts it after the sweep, the tests reach every service, the teardown stops it all`, async () => {
+      project.write(config);
+      fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+      const result = await project.run('npx', command, { env: envOf({}), timeoutMs: 120_000 });
+      const output = result.stdout + result.stderr;
+      expect(result.code, output).toBe(0);
+      expect(output).toMatch(/mcp-reaper: stack up: daemon \(pid \d+, .*uc003\.sock\), seed \(pid \d+\), rest \(pid \d+, http:\/\/localhost:\d+\/health\), /);
+      const s = seen();
+      expect(s).toMatchObject({ rest: 200, web: 200, socket: true });
+      await expectNothingLeft(s.pids);
+    }, 120_000);
+  }
+
+  it('mcp-reaper run -- <test command>: up around the command, down after it, with its exit status', async () => {
+    fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+    const result = await project.run(path.join(project.dir, 'node_modules', '.bin', 'mcp-reaper'), ['run', '--', 'node', '-e', "require('./stack-check.cjs')().then((s) => process.exit(s.rest === 200 && s.web === 200 ? 5 : 1))"], {
+      env: envOf({}),
+      timeoutMs: 120_000,
+    });
+    expect(result.code, result.stdout + result.stderr).toBe(5);
+    await expectNothingLeft(seen().pids);
+  }, 120_000);
+
+  it('mcp-reaper up, then Ctrl-C: up until the signal, then down, verified', async () => {
+    // The installed bin itself, as a shell runs it: the terminal's Ctrl-C reaches its group.
+    const up = project.start(path.join(project.dir, 'node_modules', '.bin', 'mcp-reaper'), ['up'], { env: envOf({}) });
+    const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+    try {
+      await waitFor(() => up.output().includes('Ctrl-C to stop'), { timeoutMs: 60_000, message: () => `the stack to be up:\n${up.output()}` });
+      const pids = [...up.output().matchAll(/MCP_REAPER_STACK_\w+_PID=(\d+)/g)].map((m) => Number(m[1]));
+      expect(pids).toHaveLength(5);
+      expect(await listening(ports.rest)).toBe(true);
+      process.kill(-up.pid!, 'SIGINT'); // Ctrl-C reaches the terminal's foreground group
+      expect(await exited, up.output()).toBe(0);
+      expect(up.output()).toContain('stack down: 5 services stopped');
+      await expectNothingLeft(pids);
+    } finally {
+      if (up.exitCode === null && up.signalCode === null) process.kill(-up.pid!, 'SIGKILL');
+    }
+  }, 120_000);
+});

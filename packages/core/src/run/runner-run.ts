@@ -6,7 +6,7 @@ import { settingsLayer, type Layer } from '../config/layers.js';
 import { resolveWithBase, withTop, type BaseConfig } from '../config/resolve-config.js';
 import { runConfigOf, type RunConfig } from '../config/run-config.js';
 import { RUNNERS, type RunnerName } from '../config/runners.js';
-import { isUsageError, ReaperError } from '../errors.js';
+import { ReaperError } from '../errors.js';
 import { checkLeaks } from './check-leaks.js';
 import { readRunRecord } from './registry.js';
 import { setEnv } from './set-env.js';
@@ -145,13 +145,14 @@ export function openLeakCheck(input: { run: JoinedRun; owner: string; label: str
 }
 
 /**
- * An error as a runner should show it: its message starts with "mcp-reaper: ", and a user's mistake
- * (`EINVALIDOPTION`) shows no stack: the message says what to fix, and a trace into mcp-reaper's code
- * says nothing. Runners print `stack` when there is one.
+ * An error as a runner should show it: its message starts with "mcp-reaper: " and it shows no stack.
+ * A `ReaperError`'s message names the thing and the fix (a user's mistake, a service that did not
+ * start and its last output), and a trace into mcp-reaper's code says nothing more; runners print
+ * `stack` when there is one. Any other error is a bug, and keeps its trace.
  */
 export function forRunner(error: unknown): unknown {
   if (!(error instanceof ReaperError)) return error;
   if (!error.message.startsWith(PREFIX)) error.message = `${PREFIX}${error.message}`;
-  if (isUsageError(error)) error.stack = error.message;
+  error.stack = error.message;
   return error;
 }
