@@ -6,10 +6,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OWNER_ENV } from '../../../packages/core/src/config/names.js';
+import { registerRun, removeRunRecord } from '../../../packages/core/src/run/registry.js';
 import { StackStartError, startStack, type StartStackOptions } from '../../../packages/core/src/stack/start-stack.js';
 import type { StackConfig } from '../../../packages/core/src/stack/stack-options.js';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, FAKE_SEED, type Sandbox } from '../../helpers/fake-daemon.js';
-import { isAlive, waitFor } from '../../helpers/wait.js';
+import { isAlive, readStat, waitFor } from '../../helpers/wait.js';
 
 let sb: Sandbox;
 const servers: net.Server[] = [];
@@ -182,5 +183,33 @@ describe('startStack', () => {
     expect(isAlive(foreign.pid)).toBe(true);
     expect(client.destroyed).toBe(false);
     client.destroy();
+  });
+
+  it('"localhost" in a url check tries ::1 too: a server on IPv6 only is ready', async () => {
+    const f = await fakes();
+    const port = await freePort();
+    const stack = await startStack(base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port), FAKE_REST_HOST: '::1' }, ready: { url: `http://localhost:${port}/health` } } }));
+    sb.track(stack.services.rest!.pid);
+    expect(fs.readFileSync(stack.services.rest!.logFile, 'utf8')).toContain(`listening on ::1:${port}`);
+    expect((await stack.stop()).ok).toBe(true);
+  });
+
+  it("a port held by another live run's listener is never reclaimed: the start fails naming the run", async () => {
+    const f = await fakes();
+    const port = await freePort();
+    // Another run, live (its owner is this test process), whose REST server holds the port.
+    const runId = `run-other-${path.basename(sb.root).slice(-6)}`;
+    registerRun({ version: 1, runId, kind: 'api', pid: process.pid, startKey: readStat(process.pid)!.startTime, cwd: '/', startedAt: new Date().toISOString() });
+    try {
+      const theirs = sb.spawnRaw([], { AIAGENTPM_WEBSERVER_PORT: String(port), [OWNER_ENV]: `${runId}/w1` }, { command: f.rest, detached: true });
+      await waitFor(() => listening(port), { message: "the other run's REST server" });
+      const error = (await startStack(base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port) }, ready: { port } } })).catch((e: unknown) => e)) as StackStartError;
+      expect(error.code).toBe('EPORTHELD');
+      expect(error.message).toContain(`is held by pid ${theirs.pid} (`);
+      expect(error.message).toContain(`a process of live run ${runId} (owner pid ${process.pid}:`);
+      expect(isAlive(theirs.pid)).toBe(true);
+    } finally {
+      removeRunRecord(runId);
+    }
   });
 });

@@ -75,8 +75,8 @@ function getOnce(url: URL, host: string, timeoutMs: number): Promise<{ status: n
   return new Promise((resolve) => {
     const client = url.protocol === 'https:' ? https : http;
     // The address is given apart from the URL so that `localhost` can be tried on each family, with
-    // the Host header the server expects.
-    const request = client.get(url, { host, headers: { host: url.host }, timeout: timeoutMs, agent: false }, (response) => {
+    // the Host header the server expects; as `hostname`, which wins over the URL's (`host` would not).
+    const request = client.get(url, { hostname: host, headers: { host: url.host }, timeout: timeoutMs, agent: false }, (response) => {
       response.resume(); // the body is not needed; reading it lets the socket close
       resolve({ status: response.statusCode ?? 0 });
     });
