@@ -13,9 +13,10 @@ import * as killStubborn from './kill-stubborn.mjs';
 import * as descendants from './descendants.mjs';
 import * as lifecycle from './lifecycle.mjs';
 import * as adapters from './adapters.mjs';
+import * as stack from './stack.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-const benches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters };
+const benches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack };
 
 const machine = machineInfo();
 console.log(`node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), load ${machine.loadavg.join(' ')}, ${machine.processes} processes\n`);
@@ -57,6 +58,12 @@ const rows = [
   // in a scoped sweep) against before (300 ms, the old config default), in this process and in each runner.
   leakCheckRow('leak check, one leak: in-process', r.adapters?.hooks?.leakCheckChildLeak),
   ...Object.entries(r.adapters?.runners ?? {}).map(([runner, x]) => leakCheckRow(`leak check, one leak: ${runner}`, x.leakCheck)),
+  // The sample stack (daemon → seed → rest → coordinator, web) against the scripts' bash (0.5 s polls,
+  // sleep 2, curl loops, pkill -9 -f by name); what each way leaves behind is in the summary lines.
+  row('stack up (5 services)', `startStack ${ms(r.stack?.up?.startStack)}`, `script ${ms(r.stack?.up?.script)}`, r.stack?.up?.ratio, '-', undefined),
+  row('stack down', `stop() ${ms(r.stack?.down?.stop)}`, `pkill -9 -f ${ms(r.stack?.down?.pkill)}`, r.stack?.down?.ratio, '-', undefined),
+  row('stack: up - slowest own readiness', `up - ready ${ms(r.stack?.upMinusReadiness)}`, `slowest ready at ${ms(r.stack?.ownReadiness?.slowest)}`, undefined, '≤ 50 ms', r.stack?.upMinusReadiness?.met),
+  row('stack: down - own exit', `stop() - own exit ${ms(r.stack?.downMinusOwnExit)}`, `own exit ${ms(r.stack?.down?.ownExit)}`, undefined, '≤ 50 ms', r.stack?.downMinusOwnExit?.met),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];
