@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, listening } from '../helpers/net.js';
 import { readmeBlock } from '../helpers/readme.js';
 import { isAlive, processesWith, waitFor } from '../helpers/wait.js';
 import { plantLeftovers } from './helpers/leftovers.js';
@@ -384,23 +385,7 @@ module.exports = async function check() {
 
 describe('a stack, as the README declares it, under the CLI and each runner', () => {
   let ports: { rest: number; web: number };
-  const freePort = async () => {
-    const net = await import('node:net');
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  };
   const socket = () => path.join(project.dir, 'uc003.sock');
-  const listening = async (port: number) => {
-    const net = await import('node:net');
-    return new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-  };
 
   beforeAll(async () => {
     ports = { rest: await freePort(), web: await freePort() };

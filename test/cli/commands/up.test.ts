@@ -3,12 +3,12 @@
 // unique names from a sandbox.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, type Sandbox } from '../../helpers/fake-daemon.js';
 import { runCli } from '../../helpers/run-cli.js';
+import { freePort, listening } from '../../helpers/net.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../../packages/core/bin/mcp-reaper.js', import.meta.url));
@@ -18,14 +18,6 @@ beforeEach(async () => {
   sb = await createSandbox();
 });
 afterEach(() => sb.cleanup());
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A project dir whose config holds a two-service stack: a REST server, and a coordinator that needs it. */
 async function project(): Promise<{ dir: string; port: number }> {
@@ -107,11 +99,6 @@ http.get(process.env.MCP_REAPER_STACK_REST_URL, (response) => {
     expect(result.stdout).toMatch(/^health 200 coordinator \d+$/m);
     expect(result.stderr).toMatch(/^mcp-reaper: stack up: rest \(pid \d+, http:\/\/localhost:\d+\/health\), coordinator \(pid \d+\)$/m);
     expect(isAlive(coordinator)).toBe(false);
-    const stillListening = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    });
-    expect(stillListening).toBe(false);
+    expect(await listening(port)).toBe(false);
   });
 });

@@ -3,12 +3,12 @@
 // and a runner killed mid-run leaves no service behind (the watchdog reads them from the run's record).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRun } from '../../../packages/core/src/index.js';
 import { readRunRecord } from '../../../packages/core/src/run/registry.js';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, type Sandbox } from '../../helpers/fake-daemon.js';
+import { freePort } from '../../helpers/net.js';
 import { isAlive, processesWith, waitFor } from '../../helpers/wait.js';
 
 const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
@@ -18,14 +18,6 @@ beforeEach(async () => {
   sb = await createSandbox();
 });
 afterEach(() => sb.cleanup());
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe.runIf(process.platform === 'linux')('a run with a stack', () => {
   it("stops a leftover of a service by its name first, hands the tests the stack's places, and stops the stack at the end", async () => {

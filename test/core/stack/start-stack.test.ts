@@ -10,33 +10,14 @@ import { registerRun, removeRunRecord } from '../../../packages/core/src/run/reg
 import { StackStartError, startStack, type StartStackOptions } from '../../../packages/core/src/stack/start-stack.js';
 import type { StackConfig } from '../../../packages/core/src/stack/stack-options.js';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, FAKE_SEED, type Sandbox } from '../../helpers/fake-daemon.js';
+import { freePort, listening } from '../../helpers/net.js';
 import { isAlive, readStat, waitFor } from '../../helpers/wait.js';
 
 let sb: Sandbox;
-const servers: net.Server[] = [];
 beforeEach(async () => {
   sb = await createSandbox();
 });
-afterEach(async () => {
-  for (const server of servers.splice(0)) server.close();
-  await sb.cleanup();
-});
-
-/** A TCP port nobody listens on now. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
+afterEach(() => sb.cleanup());
 
 interface Fakes {
   rest: string;

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import { ReaperError } from '../errors.js';
-import { LOG_DIR_ENV } from '../config/names.js';
 import { healthCheck, type HealthReport } from '../health/health-check.js';
 import { defaultProcessSource } from '../processes/process-source.js';
 import { socketIdentity, socketProbe } from '../ready/probes.js';
@@ -10,7 +8,8 @@ import { waitReady } from '../ready/wait-ready.js';
 import type { SweepReport } from '../report.js';
 import { openOutputLog, type OutputLog } from './output-log.js';
 import { resolveStartOptions, type ResolvedStartOptions, type StartDaemonOptions } from './start-options.js';
-import { describeExit, stopDaemonGroup, type DaemonExit } from './stop-group.js';
+import { spawnDetached } from './spawn-detached.js';
+import { describeExit, stopDaemonGroup } from './stop-group.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -101,39 +100,16 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
 
   const before = socketIdentity(opts.socketPath);
   const log: OutputLog = openOutputLog(opts.logFile);
-  let subprocess: ChildProcess;
-  try {
-    subprocess = spawn(opts.command, opts.args, {
-      cwd: opts.cwd,
-      // spawn skips undefined values: they remove a variable. The log dir tag lets a sweep that stops
-      // this daemon remove its temporary log (see daemon-log.ts); a named log is the user's to keep.
-      env: { ...process.env, ...opts.env, [LOG_DIR_ENV]: log.tempDir },
-      detached: true, // setsid(): its own session and process group, out of the runner's group
-      shell: false,
-      stdio: ['ignore', log.fd, log.fd],
-    });
-  } catch (error) {
-    log.dispose();
-    throw error; // a synchronous argument error from spawn: nothing was started
-  } finally {
-    log.closeFd(); // the child has its own copy
-  }
-
-  let exit: DaemonExit | undefined;
-  let spawnError: NodeJS.ErrnoException | undefined;
-  const exited = new Promise<DaemonExit>((resolve) => {
-    subprocess.once('exit', (code, signal) => resolve((exit = { code, signal })));
-    subprocess.once('error', (error: NodeJS.ErrnoException) => {
-      spawnError ??= error;
-      resolve((exit ??= { code: null, signal: null }));
-    });
-  });
+  // A named log is the user's to keep; a temporary one is removed by whoever stops the daemon.
+  const started = spawnDetached(opts.command, opts.args, { cwd: opts.cwd, env: opts.env, log });
+  const { child: subprocess, exited } = started;
 
   const pid = subprocess.pid;
   if (pid === undefined) {
     // It never ran (ENOENT, EACCES…): nothing to stop, only the log to remove.
     await exited;
     log.dispose();
+    const spawnError = started.spawnError();
     const code = spawnError?.code ?? 'unknown error';
     const fix =
       code === 'ENOENT'
@@ -149,7 +125,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
     stopDaemonGroup({
       pid,
       command: commandText,
-      exit,
+      exit: started.exitNow(),
       source,
       graceMs: opts.graceMs,
       killWaitMs: opts.killWaitMs,
@@ -160,7 +136,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
   const outcome = await waitReady(socketProbe(opts.socketPath, before), {
     deadline: startedAt + opts.readyTimeoutMs,
     exited,
-    exitNow: () => exit,
+    exitNow: started.exitNow,
     firstProblem: `no socket appeared at ${opts.socketPath}`,
   });
   if (outcome.kind !== 'ready') {

@@ -1,10 +1,10 @@
 // One service of a stack: started in a process group of its own with the run's tag and its output
 // in a log file, ready by its check, stopped as a daemon is (SIGTERM to the group, grace, SIGKILL,
 // each verified), and then checked to have let go of its socket and port.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { debuglog } from 'node:util';
-import { LOG_DIR_ENV, OWNER_ENV } from '../config/names.js';
+import { OWNER_ENV } from '../config/names.js';
 import { openOutputLog, type OutputLog } from '../daemon/output-log.js';
+import { spawnDetached, type DetachedChild } from '../daemon/spawn-detached.js';
 import { describeExit, stopDaemonGroup, type DaemonExit } from '../daemon/stop-group.js';
 import { ReaperError } from '../errors.js';
 import type { ProcessSource } from '../processes/process-source.js';
@@ -139,45 +139,30 @@ export async function startService(name: string, spec: ServiceOptions, context: 
   const socketBefore = 'socket' in spec.ready ? socketIdentity(spec.ready.socket) : undefined;
   const log = openOutputLog(spec.logFile);
   const logStart = log.start;
-  let child: ChildProcess;
+  let started: DetachedChild;
   try {
-    child = spawn(file, args, {
+    started = spawnDetached(file, args, {
       cwd: spec.cwd ?? process.cwd(),
-      // undefined removes a variable; the log dir tag lets a sweep that stops the service remove its temporary log.
-      env: { ...process.env, ...context.env, ...(context.owner !== undefined && { [OWNER_ENV]: context.owner }), [LOG_DIR_ENV]: log.tempDir },
-      detached: true, // setsid(): its own session and process group
-      shell: false,
-      stdio: ['ignore', log.fd, log.fd],
+      env: { ...context.env, ...(context.owner !== undefined && { [OWNER_ENV]: context.owner }) },
+      log,
     });
   } catch (error) {
-    log.dispose();
     throw spawnFailure(name, file, error as NodeJS.ErrnoException);
-  } finally {
-    log.closeFd();
   }
-
-  let exit: DaemonExit | undefined;
-  let spawnError: NodeJS.ErrnoException | undefined;
-  const exited = new Promise<DaemonExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve((exit = { code, signal })));
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      spawnError ??= error;
-      resolve((exit ??= { code: null, signal: null }));
-    });
-  });
+  const { child, exited, exitNow } = started;
   const pid = child.pid;
   if (pid === undefined) {
     await exited;
     log.dispose();
-    throw spawnFailure(name, file, spawnError);
+    throw spawnFailure(name, file, started.spawnError());
   }
   const commandText = context.command.join(' ');
   debug('stack service %s started: pid %d: %s', name, pid, commandText);
 
   const stopGroup = () =>
-    stopDaemonGroup({ pid, command: commandText, exit, source, graceMs: context.graceMs, killWaitMs: context.killWaitMs, ...(facts.socket !== undefined && { socketPath: facts.socket }) });
+    stopDaemonGroup({ pid, command: commandText, exit: exitNow(), source, graceMs: context.graceMs, killWaitMs: context.killWaitMs, ...(facts.socket !== undefined && { socketPath: facts.socket }) });
 
-  const outcome = await ready(spec, probeFor(spec.ready, log, logStart, socketBefore), startedAt + context.readyTimeoutMs, exited, () => exit);
+  const outcome = await ready(spec, probeFor(spec.ready, log, logStart, socketBefore), startedAt + context.readyTimeoutMs, exited, exitNow);
   if (outcome.kind !== 'ready') {
     const elapsed = Math.round(performance.now() - startedAt);
     let cleanup: SweepReport | undefined;
