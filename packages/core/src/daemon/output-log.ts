@@ -23,6 +23,8 @@ export interface OutputLog {
   closeFd(): void;
   /** The last `count` non-empty lines written since the log was opened. */
   tail(count?: number): string[];
+  /** What was written from byte `offset` on, and the offset it ends at; nothing when it cannot be read. */
+  readFrom(offset: number): { text: string; end: number };
   /** Removes a temporary log (and its directory); a log the user named is kept. Idempotent. */
   dispose(): void;
 }
@@ -48,29 +50,39 @@ export function openOutputLog(userPath: string | undefined): OutputLog {
     fd = undefined;
   };
 
+  const readFrom = (offset: number): { text: string; end: number } => {
+    try {
+      const size = fs.statSync(logPath).size;
+      if (size <= offset) return { text: '', end: offset };
+      const buffer = Buffer.alloc(size - offset);
+      const readFd = fs.openSync(logPath, 'r');
+      try {
+        fs.readSync(readFd, buffer, 0, buffer.length, offset);
+      } finally {
+        fs.closeSync(readFd);
+      }
+      return { text: buffer.toString('utf8'), end: size };
+    } catch {
+      return { text: '', end: offset };
+    }
+  };
+
   return {
     path: logPath,
     start,
+    readFrom,
     tempDir,
     fd: openFd,
     closeFd,
     tail(count = 20) {
-      let text: string;
-      let from: number;
+      let size: number;
       try {
-        const size = fs.statSync(logPath).size;
-        from = Math.max(start, size - TAIL_BYTES);
-        const buffer = Buffer.alloc(size - from);
-        const readFd = fs.openSync(logPath, 'r');
-        try {
-          fs.readSync(readFd, buffer, 0, buffer.length, from);
-        } finally {
-          fs.closeSync(readFd);
-        }
-        text = buffer.toString('utf8');
+        size = fs.statSync(logPath).size;
       } catch {
         return []; // removed or unreadable: no lines to show, and no reason to hide the real error
       }
+      const from = Math.max(start, size - TAIL_BYTES);
+      const { text } = readFrom(from);
       const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
       // A read that started mid-file starts mid-line: drop that partial first line.
       if (from > start && lines.length > 1) lines.shift();

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { pingSocket } from '../health/rpc-ping.js';
+import type { OutputLog } from '../daemon/output-log.js';
 import type { Probe } from './wait-ready.js';
 
 /** One request or connect may take this long before it is tried again (a server still starting up). */
@@ -104,31 +105,16 @@ export function urlProbe(url: URL, accepted: readonly number[] | undefined): Pro
 }
 
 /**
- * Ready when a line of the output written since `from` (a byte offset of the log) matches. Reads only
- * what was added since the last look.
+ * Ready when a line of the service's output (since `log.start`) matches. Reads only what was added
+ * since the last look.
  */
-export function lineProbe(logPath: string, from: number, pattern: RegExp): Probe {
-  let offset = from;
+export function lineProbe(log: Pick<OutputLog, 'start' | 'readFrom'>, pattern: RegExp): Probe {
+  let offset = log.start;
   let partial = '';
   return async () => {
-    let chunk = '';
-    try {
-      const size = fs.statSync(logPath).size;
-      if (size > offset) {
-        const buffer = Buffer.alloc(size - offset);
-        const fd = fs.openSync(logPath, 'r');
-        try {
-          fs.readSync(fd, buffer, 0, buffer.length, offset);
-        } finally {
-          fs.closeSync(fd);
-        }
-        offset = size;
-        chunk = buffer.toString('utf8');
-      }
-    } catch {
-      // not there yet
-    }
-    const lines = (partial + chunk).split(/\r?\n/);
+    const { text, end } = log.readFrom(offset);
+    offset = end;
+    const lines = (partial + text).split(/\r?\n/);
     partial = lines.pop() ?? '';
     // A line still being written counts too: a server may print its banner without a newline.
     if ([...lines, partial].some((line) => pattern.test(line))) return { ok: true };

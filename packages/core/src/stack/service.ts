@@ -86,11 +86,11 @@ export function waitsFor(ready: ReadyCheck): string {
   return `its exit with code ${ready.exit}`;
 }
 
-function probeFor(ready: ReadyCheck, log: OutputLog, logStart: number, socketBefore: string | undefined): Probe | undefined {
+function probeFor(ready: ReadyCheck, log: OutputLog, socketBefore: string | undefined): Probe | undefined {
   if ('socket' in ready) return socketProbe(ready.socket, socketBefore);
   if ('url' in ready) return urlProbe(new URL(ready.url), ready.status === undefined ? undefined : [ready.status].flat());
   if ('port' in ready) return portProbe(ready.port, hostsOf(ready.host ?? 'localhost'));
-  if ('line' in ready) return lineProbe(log.path, logStart, new RegExp(ready.line));
+  if ('line' in ready) return lineProbe(log, new RegExp(ready.line));
   return undefined; // exit: the exit itself
 }
 
@@ -138,7 +138,6 @@ export async function startService(name: string, spec: ServiceOptions, context: 
   const [file, ...args] = context.command as [string, ...string[]];
   const socketBefore = 'socket' in spec.ready ? socketIdentity(spec.ready.socket) : undefined;
   const log = openOutputLog(spec.logFile);
-  const logStart = log.start;
   let started: DetachedChild;
   try {
     started = spawnDetached(file, args, {
@@ -162,7 +161,7 @@ export async function startService(name: string, spec: ServiceOptions, context: 
   const stopGroup = () =>
     stopDaemonGroup({ pid, command: commandText, exit: exitNow(), source, graceMs: context.graceMs, killWaitMs: context.killWaitMs, ...(facts.socket !== undefined && { socketPath: facts.socket }) });
 
-  const outcome = await ready(spec, probeFor(spec.ready, log, logStart, socketBefore), startedAt + context.readyTimeoutMs, exited, exitNow);
+  const outcome = await ready(spec, probeFor(spec.ready, log, socketBefore), startedAt + context.readyTimeoutMs, exited, exitNow);
   if (outcome.kind !== 'ready') {
     const elapsed = Math.round(performance.now() - startedAt);
     let cleanup: SweepReport | undefined;
