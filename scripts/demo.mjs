@@ -14,12 +14,15 @@ const NAME = 'mcp-demo-pm';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'packages/core/bin/mcp-reaper.js');
 const fixture = path.join(repo, 'test/fixtures/fake-mcp-server-pm.mjs');
+const runHolder = path.join(repo, 'test/fixtures/run-holder.mjs');
+const coreDist = pathToFileURL(path.join(repo, 'packages/core/dist/index.js')).href;
 
 const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-demo-')));
 const bin = path.join(root, 'bin', NAME);
 const dataHome = path.join(root, 'data');
 const stateDir = path.join(dataHome, 'AIAgentPM');
 const survivors = []; // processes that must still run after the sweep: [label, pid]
+let liveRun; // the other terminal's test run: { holder, daemon }
 
 function say(text) {
   process.stdout.write(`${text}\n`);
@@ -58,6 +61,15 @@ async function main() {
   fs.writeFileSync(bin, `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(fixture).href)});\n`, { mode: 0o755 });
 
   say(`mcp-reaper demo: making a mess in ${stateDir}`);
+  // Another terminal's test run, still going: a run of its own (recorded as live) holding its daemon.
+  const out = path.join(root, 'live-run.json');
+  const orders = { dist: coreDist, names: [NAME], dir: path.join(root, 'live-run-state'), bin, dataHome: path.join(root, 'live-run-state'), sockets: [path.join(root, 'live-run.sock')], out, mode: 'hold' };
+  const holder = spawn(process.execPath, [runHolder], { stdio: 'ignore', detached: true, env: { ...process.env, RUN_HOLDER: JSON.stringify(orders) } });
+  holder.unref();
+  const held = await waitForFile(out);
+  liveRun = { holder, daemon: held.daemons[0] };
+  survivors.push([`the daemon of live run ${held.runId} (another terminal's test run)`, liveRun.daemon]);
+  say(`  a daemon of another test run that is still going (run ${held.runId}): pid ${liveRun.daemon}`);
   const crashed = await startDaemon('a daemon that crashed (SIGKILL), leaving mcp.sock and daemon.pid', ['daemon']);
   process.kill(crashed.pid, 'SIGKILL');
   while (fs.existsSync(`/proc/${crashed.pid}`) && alive(crashed.pid)) await delay(5);
@@ -114,13 +126,16 @@ try {
 } catch (error) {
   process.stderr.write(`${error.stack ?? error}\n`);
 } finally {
+  // The other run ends as a killed runner does: its watchdog stops its daemon.
+  if (liveRun) liveRun.holder.kill('SIGKILL');
   for (const [, pid] of survivors) {
     try {
-      process.kill(pid, 'SIGKILL');
+      if (pid !== liveRun?.daemon) process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
   }
+  for (let waited = 0; liveRun && alive(liveRun.daemon) && waited < 3000; waited += 10) await delay(10);
   fs.rmSync(root, { recursive: true, force: true });
 }
 process.exitCode = ok ? 0 : 1;
