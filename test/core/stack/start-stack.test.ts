@@ -193,4 +193,22 @@ describe('startStack', () => {
       removeRunRecord(runId);
     }
   });
+
+  it('waits for a slow server as long as it takes (no fixed sleep), and kills one that ignores SIGTERM after its grace, verified', async () => {
+    const f = await fakes();
+    const port = await freePort();
+    const startedAt = Date.now();
+    const stack = await startStack(
+      base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port), FAKE_REST_SLOW_MS: '400', FAKE_REST_IGNORE_TERM: '1' }, ready: { url: `http://localhost:${port}/health` }, graceMs: 200 } }),
+    );
+    sb.track(stack.services.rest!.pid);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(400);
+    expect(await listening(port)).toBe(true);
+    const report = await stack.stop();
+    expect(report.ok, JSON.stringify(report, null, 2)).toBe(true);
+    expect(report.services[0]!.report.processes).toEqual([
+      expect.objectContaining({ pid: stack.services.rest!.pid, action: 'killed', signal: 'SIGKILL', reason: expect.stringContaining('ignored SIGTERM for 200 ms') }),
+    ]);
+    expect(await listening(port)).toBe(false);
+  });
 });
