@@ -65,13 +65,13 @@ describe.runIf(process.platform === 'linux')('a run with a stack', () => {
       `import fs from 'node:fs';
 const { startRun } = await import(${JSON.stringify(DIST)});
 const run = await startRun({ names: [${JSON.stringify(sb.name)}], dir: ${JSON.stringify(sb.stateDir)}, stack: ${JSON.stringify(stack)} });
-fs.writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ runId: run.runId, watchdog: run.watchdog.pid, pids: Object.values(run.stack.services).map((s) => s.pid) }));
+fs.writeFileSync(${JSON.stringify(marker)}, JSON.stringify({ runId: run.runId, watchdog: run.watchdog.pid, pids: Object.values(run.stack.services).map((s) => s.pid), logs: Object.values(run.stack.services).map((s) => s.logFile) }));
 setInterval(() => {}, 1e6);
 `,
     );
     const child = spawn(process.execPath, [runner], { detached: true, stdio: 'ignore', env: { ...process.env, MCP_REAPER_RUN: undefined, MCP_REAPER_OWNER: undefined } });
     sb.track(child.pid!);
-    const { runId, watchdog, pids } = await waitFor(() => fs.existsSync(marker) && (JSON.parse(fs.readFileSync(marker, 'utf8')) as { runId: string; watchdog: number; pids: number[] }), {
+    const { runId, watchdog, pids, logs } = await waitFor(() => fs.existsSync(marker) && (JSON.parse(fs.readFileSync(marker, 'utf8')) as { runId: string; watchdog: number; pids: number[]; logs: string[] }), {
       timeoutMs: 20_000,
       message: 'the runner to start its stack',
     });
@@ -82,5 +82,8 @@ setInterval(() => {}, 1e6);
     await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: 2_000, message: 'the watchdog to stop every service' });
     console.info(`runner SIGKILLed: its stack gone ${Date.now() - killedAt} ms later`);
     await waitFor(() => readRunRecord(runId) === undefined, { timeoutMs: 5_000, message: "the run's record to be removed" });
+    // Their temporary logs too, as a sweep removes a stopped daemon's.
+    expect(logs).toHaveLength(2);
+    for (const log of logs) expect(fs.existsSync(path.dirname(log))).toBe(false);
   });
 });

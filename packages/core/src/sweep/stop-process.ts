@@ -1,3 +1,5 @@
+import { LOG_DIR_ENV } from '../config/names.js';
+import { removeDaemonLog } from '../files/daemon-log.js';
 import { planKills } from '../kill/kill-plan.js';
 import { terminate } from '../kill/terminate.js';
 import type { DaemonMatch } from '../processes/match.js';
@@ -25,6 +27,8 @@ export async function stopProcess(
   if (refused) return [{ pid: info.pid, command: commandLine(info), action: 'skipped', reason: refused }];
   const match: DaemonMatch = { name: info.name, via: 'kernel name', subcommand: undefined, socketPath: undefined };
   const plan = await planKills([{ info, match, reason }], tree, guard, process.getuid!(), source);
+  // Read while it runs, as a sweep does: a service started by a stack has a temporary log to remove.
+  const logDir = await source.readEnv(info.pid, LOG_DIR_ENV);
   const outcomes = await terminate(plan.targets, {
     source,
     graceMs: options.graceMs,
@@ -32,6 +36,9 @@ export async function stopProcess(
     groups: plan.groups,
     findLate: async () => [],
   });
+  if (logDir && outcomes.some((o) => o.info.pid === info.pid && o.action !== 'survived')) {
+    removeDaemonLog(logDir, info.pid, { dryRun: false, ownUid: process.getuid!() });
+  }
   return [
     ...outcomes.map((outcome) => ({
       pid: outcome.info.pid,
