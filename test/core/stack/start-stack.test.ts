@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OWNER_ENV } from '../../../packages/core/src/config/names.js';
 import { registerRun, removeRunRecord } from '../../../packages/core/src/run/registry.js';
+import { stackUpLine } from '../../../packages/core/src/run/verdict.js';
 import { StackStartError, startStack, type StartStackOptions } from '../../../packages/core/src/stack/start-stack.js';
 import type { StackConfig } from '../../../packages/core/src/stack/stack-options.js';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, FAKE_SEED, type Sandbox } from '../../helpers/fake-daemon.js';
@@ -147,6 +148,10 @@ describe('startStack', () => {
     sb.track(stack.services.rest!.pid);
     expect(isAlive(leftover.pid)).toBe(false);
     expect(stack.services.rest!.pid).not.toBe(leftover.pid);
+    expect(stack.freed).toEqual([
+      expect.objectContaining({ pid: leftover.pid, action: 'terminated', reason: expect.stringMatching(new RegExp(`^held port ${port} of stack service "rest"; a leftover \`mcpt-`)) }),
+    ]);
+    expect(stackUpLine(stack)).toMatch(new RegExp(`; first stopped a leftover holding its ports \\(pid ${leftover.pid}\\)$`));
     expect((await stack.stop()).ok).toBe(true);
   });
 

@@ -68,7 +68,7 @@ export function portProbe(port: number, hosts: readonly string[]): Probe {
 }
 
 /** Whether an HTTP status counts as ready: one of `accepted`, or any 2xx when none are given. */
-export function statusAccepted(status: number, accepted: readonly number[] | undefined): boolean {
+function statusAccepted(status: number, accepted: readonly number[] | undefined): boolean {
   return accepted === undefined ? status >= 200 && status < 300 : accepted.includes(status);
 }
 

@@ -118,10 +118,12 @@ export function leakVerdict(report: SweepReport, options: { onLeak: OnLeak; labe
   return options.onLeak === 'fail' ? { lines: [], error: failure(message) } : { lines: [message] };
 }
 
-/** One line for a stack that is up: each service and where it is. */
+/** One line for a stack that is up: each service and where it is, and the leftovers that held its ports. */
 export function stackUpLine(stack: StackHandle): string {
   const services = Object.values(stack.services).map((s) => `${s.name} (pid ${s.pid}${s.url ? `, ${s.url}` : s.port !== undefined ? `, port ${s.port}` : s.socket ? `, ${s.socket}` : ''})`);
-  return `${PREFIX}stack up: ${services.join(', ')}`;
+  const freed = stack.freed.filter((p) => p.parentDaemon === undefined);
+  const after = freed.length === 0 ? '' : `; first stopped ${freed.length === 1 ? 'a leftover' : `${freed.length} leftovers`} holding its ports (${pids(freed)})`;
+  return `${PREFIX}stack up: ${services.join(', ')}${after}`;
 }
 
 /** A stack that could not be stopped whole, or kept a socket or port, fails the run: something is left. */

@@ -17,7 +17,7 @@ import type { ReadyCheck, ServiceFacts, ServiceOptions } from './stack-options.j
 const debug = debuglog('mcp-reaper');
 
 /** How many of a service's last output lines a failed start shows. */
-export const OUTPUT_LINES = 20;
+const OUTPUT_LINES = 20;
 /** How long a stopped service's port may take to be free (its sockets close as it exits). */
 const RELEASE_WAIT_MS = 1000;
 

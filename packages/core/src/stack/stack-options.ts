@@ -46,12 +46,6 @@ export type StackConfig = Readonly<Record<string, ServiceOptions>>;
 
 export const SERVICE_KEYS = ['command', 'env', 'cwd', 'dependsOn', 'ready', 'readyTimeoutMs', 'graceMs', 'killWaitMs', 'name', 'logFile'] as const;
 export const READY_KINDS = ['socket', 'url', 'port', 'line', 'exit'] as const;
-export type ReadyKind = (typeof READY_KINDS)[number];
-
-/** The kind of a check that has passed validation. */
-export function readyKind(ready: ReadyCheck): ReadyKind {
-  return READY_KINDS.find((kind) => kind in ready)!;
-}
 
 /** What other services (and the tests) may know of a service before it starts: from its ready check. */
 export interface ServiceFacts {

@@ -47,6 +47,8 @@ export interface StackReport {
 
 export interface StackHandle extends AsyncDisposable {
   readonly services: Readonly<Record<string, ServiceHandle>>;
+  /** Leftovers of ours that held a service's port, stopped before it started. */
+  readonly freed: readonly ProcessReport[];
   /** What the tests are told: `MCP_REAPER_STACK_<NAME>_PID`, `_PORT`, `_SOCKET`, `_URL`, `_LOG`. */
   readonly env: Readonly<Record<string, string>>;
   /** Stops every service, dependents first, each verified. Every call returns the same promise. */
@@ -210,6 +212,7 @@ export async function startStack(options: StartStackOptions): Promise<StackHandl
   const stop = () => (stopping ??= stopAll(started, stack));
   return {
     services,
+    freed,
     env: envOf(Object.values(services)),
     stop,
     async [Symbol.asyncDispose]() {
