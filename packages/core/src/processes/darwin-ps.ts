@@ -28,7 +28,8 @@ const ARGS_COLUMNS = '-o pid=,args=';
 // ps answers in well under a second; the limit guards against lsof hanging on a dead network mount.
 const COMMAND_TIMEOUT_MS = 15_000;
 
-const defaultRun: RunCommand = async (file, args, env) => {
+/** Runs `ps` or `lsof` (macOS has no /proc); what every macOS path of the core runs commands with. */
+export const runCommand: RunCommand = async (file, args, env) => {
   // Loaded lazily: only the macOS source needs a subprocess, Linux reads /proc.
   const { execa } = await import('execa');
   const result = await execa(file, args, { env, reject: false, timeout: COMMAND_TIMEOUT_MS });
@@ -118,7 +119,7 @@ export function parsePsTable(statusOutput: string, argsOutput: string): ProcessI
 
 /** Process facts on macOS, from BSD `ps` (there is no /proc) and `lsof` for working directories. */
 export function createDarwinSource(options: DarwinSourceOptions = {}): ProcessSource {
-  const run = options.run ?? defaultRun;
+  const run = options.run ?? runCommand;
   const env = { ...PS_ENV };
 
   async function runPs(args: readonly string[]): Promise<string> {

@@ -2,9 +2,7 @@
 // `lsof -ti:$PORT | xargs kill -9` took both, and killed every browser tab and test talking to it).
 import fs from 'node:fs';
 import { holdsSocket } from '../files/socket-listener.js';
-
-/** Runs a command and resolves to its stdout (macOS `lsof`); injectable for tests. */
-export type RunCommand = (file: string, args: readonly string[]) => Promise<string>;
+import { runCommand, type RunCommand } from '../processes/darwin-ps.js';
 
 // TCP_LISTEN in /proc/net/tcp's `st` column.
 const LISTEN = '0A';
@@ -34,27 +32,21 @@ async function lsof(port: number, run: RunCommand): Promise<number[]> {
   // -t: pids only; -sTCP:LISTEN: listeners, not connections; lsof exits 1 when there is none.
   let output: string;
   try {
-    output = await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-t']);
+    output = await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-t'], { LC_ALL: 'C' });
   } catch {
     return [];
   }
   return [...new Set(output.split('\n').map((line) => Number(line.trim())).filter((pid) => Number.isInteger(pid) && pid > 0))];
 }
 
-async function defaultRun(file: string, args: readonly string[]): Promise<string> {
-  const { execa } = await import('execa');
-  const result = await execa(file, args, { reject: false, timeout: 5000 });
-  return result.stdout;
-}
-
 /** Whether anything listens on TCP `port` (cheap on Linux: no process is looked at). */
-export async function isListening(port: number, platform: NodeJS.Platform = process.platform, run: RunCommand = defaultRun): Promise<boolean> {
+export async function isListening(port: number, platform: NodeJS.Platform = process.platform, run: RunCommand = runCommand): Promise<boolean> {
   if (platform === 'linux') return listeningInodes(port).size > 0;
   return (await lsof(port, run)).length > 0;
 }
 
 /** The pids of the processes that listen on TCP `port`. */
-export async function portListeners(port: number, platform: NodeJS.Platform = process.platform, run: RunCommand = defaultRun): Promise<number[]> {
+export async function portListeners(port: number, platform: NodeJS.Platform = process.platform, run: RunCommand = runCommand): Promise<number[]> {
   if (platform !== 'linux') return lsof(port, run);
   const inodes = listeningInodes(port);
   if (inodes.size === 0) return [];
