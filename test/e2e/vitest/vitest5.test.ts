@@ -9,10 +9,14 @@ import { afterAll } from 'vitest';
 import { runnerSuite } from './runner-suite.js';
 
 const exec = promisify(execFile);
-const nodeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-node22-'));
-afterAll(() => fs.rmSync(nodeDir, { recursive: true, force: true }));
+// Made when the suite needs it, not at import: `vitest list` imports the file and runs no afterAll.
+let nodeDir: string | undefined;
+afterAll(() => {
+  if (nodeDir) fs.rmSync(nodeDir, { recursive: true, force: true });
+});
 
 async function installNode22(): Promise<string> {
+  nodeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-node22-'));
   fs.writeFileSync(path.join(nodeDir, 'package.json'), '{ "private": true }\n');
   await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'node@22'], { cwd: nodeDir, timeout: 5 * 60_000 });
   const node = path.join(nodeDir, 'node_modules', 'node', 'bin', 'node');
