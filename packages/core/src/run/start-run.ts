@@ -135,7 +135,6 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
       ending ??= (async () => {
         try {
           const stopped = await stack?.stop();
-          restoreStackEnv();
           const report = await sweep({ ...sweepOptions, owner: runId });
           return stopped ? { ...report, stack: stopped } : report;
         } finally {

@@ -102,17 +102,21 @@ async function daemonLogDirs(leftovers: readonly Leftover[], source: ProcessSour
 async function otherLiveRuns(matches: readonly ProcessInfo[], source: ProcessSource): Promise<{ kept: LeftAlone[]; exiting: Set<number> }> {
   const ownRun = process.env[RUN_ENV];
   const kept: LeftAlone[] = [];
-  const exiting = new Set<number>();
+  const tags = new Map<ProcessInfo, string | undefined>();
+  for (const info of matches) tags.set(info, await source.readEnv(info.pid, OWNER_ENV));
+  // Untagged matches are looked at again in one probe (on macOS a probe runs ps): gone altogether is
+  // left in (the stop reports it as exited on its own, and signals nothing).
+  const untagged = matches.filter((info) => tags.get(info) === undefined);
+  const now = untagged.length === 0 ? new Map<number, ProcessInfo>() : await source.probe(untagged.map((info) => info.pid));
+  const exiting = new Set(
+    untagged.filter((info) => {
+      const current = now.get(info.pid);
+      return !isDead(current) && (current!.startKey !== info.startKey || isExiting(current!, source.platform));
+    }).map((info) => info.pid),
+  );
   let live: LiveRuns | undefined;
-  for (const info of matches) {
-    const tag = await source.readEnv(info.pid, OWNER_ENV);
-    if (tag === undefined) {
-      // Gone altogether is left in: the stop reports it as exited on its own, and signals nothing.
-      const now = (await source.probe([info.pid])).get(info.pid);
-      if (!isDead(now) && (now!.startKey !== info.startKey || isExiting(now!, source.platform))) exiting.add(info.pid);
-      continue;
-    }
-    if (ownRun !== undefined && isOwnedBy(tag, ownRun)) continue;
+  for (const [info, tag] of tags) {
+    if (tag === undefined || (ownRun !== undefined && isOwnedBy(tag, ownRun))) continue;
     live ??= await liveRuns(source);
     const run = live.runs.find(({ record }) => isOwnedBy(tag, record.runId));
     if (run) {
