@@ -1,11 +1,35 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import nodePath from 'node:path';
+
+/** sun_path holds 108 bytes with its NUL (104 on macOS): a longer path is cut by connect(). */
+const SUN_PATH_MAX = process.platform === 'darwin' ? 103 : 107;
 
 /**
  * Whether a process accepts connections on a Unix socket: connect and see. ECONNREFUSED means the
  * file is stale (nobody listens); a successful connect means a live listener.
  */
-export function hasListener(path: string, timeoutMs = 1000): Promise<boolean> {
+export async function hasListener(path: string, timeoutMs = 1000): Promise<boolean> {
+  if (Buffer.byteLength(path) <= SUN_PATH_MAX) return connects(path, timeoutMs);
+  // Too long to name in connect(): Node cuts it, the cut path is not there, and a live socket would
+  // pass for stale (the reliability suite's long-path case). On Linux the socket is reached through
+  // an open fd of its directory; elsewhere nobody can tell, so it counts as in use and is kept.
+  if (process.platform !== 'linux') return true;
+  let fd: number;
+  try {
+    fd = fs.openSync(nodePath.dirname(path), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  } catch {
+    return true;
+  }
+  try {
+    const short = `/proc/self/fd/${fd}/${nodePath.basename(path)}`;
+    return Buffer.byteLength(short) <= SUN_PATH_MAX ? await connects(short, timeoutMs) : true;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function connects(path: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.createConnection({ path });
     const finish = (listening: boolean) => {
