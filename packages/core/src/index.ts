@@ -60,6 +60,6 @@ export { MAX_WAIT_MS } from './config/rules.js';
 
 export { daemonStateDir, defaultStateDir, APP_DIR_NAME } from './state-dir.js';
 export { ReaperError, isUsageError, type ReaperErrorCode } from './errors.js';
-export type { SweepReport, ProcessReport, FileReport, ProcessAction, FileAction } from './report.js';
+export { REPORT_VERSION, type SweepReport, type ProcessReport, type ProcessEvidence, type OwnerMeaning, type FileReport, type ProcessAction, type FileAction } from './report.js';
 export type { ProcessInfo } from './processes/process-info.js';
 export type { ProcessSource } from './processes/process-source.js';

@@ -24,7 +24,9 @@ export interface CliIo {
 
 export interface Context {
   io: CliIo;
+  /** For what goes to stdout, and to stderr: each is coloured only when it is a terminal (see colors.ts). */
   colors: Colors;
+  stderrColors: Colors;
 }
 
 /** The option flags as commander hands them over (undefined when not given). */
@@ -37,6 +39,7 @@ export interface CommonFlags {
   dryRun?: boolean;
   config?: string;
   json?: boolean;
+  verbose?: boolean;
 }
 
 /** One subcommand: a file under cli/commands/ and one entry in cli/commands/index.ts. */
@@ -114,7 +117,11 @@ export function resolveFor(ctx: Context, flags: CommonFlags): Promise<ResolvedCo
  * The options of the CLI's sweeps. `dir` and `names` are settled here because the report names them;
  * the default dir follows the environment the CLI was given (`io.env`), not the process's.
  */
-export function sweepOptionsOf(values: UserConfig, env: NodeJS.ProcessEnv, extra: Pick<SweepOptions, 'includeLiveRuns'> = {}): SweepOptions & { dir: string; names: string[] } {
+export function sweepOptionsOf(
+  values: UserConfig,
+  env: NodeJS.ProcessEnv,
+  extra: Pick<SweepOptions, 'includeLiveRuns' | 'onWait'> = {},
+): SweepOptions & { dir: string; names: string[] } {
   return {
     dir: values.dir ?? defaultStateDir({ env, homedir: env.HOME || os.homedir() }),
     names: values.names ?? [...DEFAULT_NAMES],

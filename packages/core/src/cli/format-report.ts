@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pc from 'picocolors';
-import type { FileAction, FileReport, ProcessAction, ProcessReport, SweepReport } from '../report.js';
+import type { FileAction, FileReport, ProcessAction, ProcessEvidence, ProcessReport, SweepReport } from '../report.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -14,6 +14,8 @@ export interface FormatOptions {
   width?: number;
   /** What was looked for, for the "nothing to do" line. */
   scanned?: { dir: string; names: readonly string[] };
+  /** Under each process, one line of the evidence behind its action. Default: false. */
+  verbose?: boolean;
 }
 
 /** What the CLI writes: report lines for stdout, and what goes to stderr when the report is not ok. */
@@ -26,7 +28,11 @@ export interface FormattedReport {
 }
 
 const ACTION_WIDTH = 'would-remove'.length;
+const SIGNAL_WIDTH = 'SIGTERM'.length;
 const MIN_COMMAND = 24;
+/** What the command column leaves the reason at least, on a narrow line, before the reason wraps. */
+const MIN_REASON = 30;
+const GAP = '  ';
 
 function processColor(action: ProcessAction, c: Colors): (s: string) => string {
   switch (action) {
@@ -67,20 +73,91 @@ function trim(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, Math.max(1, max - 1))}…`;
 }
 
+/**
+ * A command line made to fit: first each absolute path shortened to `…/` and its file name (what a
+ * person tells daemons apart by is the program and its arguments, not where it is installed), then
+ * cut at the end.
+ */
+export function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const short = flat
+    .split(' ')
+    .map((word) => (/^\/[^/]*\/./.test(word) ? `…/${word.slice(word.lastIndexOf('/', word.length - 2) + 1)}` : word))
+    .join(' ');
+  return trim(short, max);
+}
+
 function isProblem(p: ProcessReport): boolean {
   return p.action === 'survived' || p.action === 'skipped' || p.action === 'respawned';
 }
 
-function processLine(p: ProcessReport, width: number, c: Colors): string {
-  // Indent, action, pid and signal take a fixed width; the command gets what is left of the line.
-  const headWidth = 2 + ACTION_WIDTH + 1 + 7 + 1 + 7 + 1;
-  const command = trim(p.command, Math.max(MIN_COMMAND, width - headWidth));
-  const parent = p.parentDaemon !== undefined ? ` (child of ${p.parentDaemon})` : '';
-  return `  ${actionCell(p.action, processColor(p.action, c))} ${String(p.pid).padStart(7)} ${c.dim((p.signal ?? '').padEnd(7))} ${command}${parent}  ${c.dim('—')} ${p.reason}`;
+/** The widths the process lines share, so that every column starts at the same place. */
+interface Columns {
+  pid: number;
+  /** 0 when no process was signalled: the column is left out. */
+  signal: number;
+  command: number;
 }
 
-function fileLine(f: FileReport, c: Colors): string {
-  return `  ${actionCell(f.action, fileColor(f.action, c))} ${f.path}  ${c.dim('—')} ${f.reason}`;
+function commandCell(p: ProcessReport): string {
+  const flat = p.command.replace(/\s+/g, ' ').trim();
+  return p.parentDaemon !== undefined ? `${flat} (child of ${p.parentDaemon})` : flat;
+}
+
+function processColumns(processes: readonly ProcessReport[], width: number): Columns {
+  const pid = Math.max(...processes.map((p) => String(p.pid).length));
+  const signal = processes.some((p) => p.signal !== undefined) ? SIGNAL_WIDTH : 0;
+  // The command gets what the fixed columns and a start of the reason leave of the line, no more than the longest needs.
+  const head = 2 + ACTION_WIDTH + 1 + pid + (signal > 0 ? 1 + signal : 0) + 1;
+  const room = Math.max(MIN_COMMAND, width - head - GAP.length - MIN_REASON);
+  return { pid, signal, command: Math.max(...processes.map((p) => shorten(commandCell(p), room).length)) };
+}
+
+function processLine(p: ProcessReport, cols: Columns, c: Colors): string {
+  const pid = String(p.pid).padStart(cols.pid);
+  const signal = cols.signal > 0 ? ` ${c.dim((p.signal ?? '').padEnd(cols.signal))}` : '';
+  const command = shorten(commandCell(p), cols.command).padEnd(cols.command);
+  return `  ${actionCell(p.action, processColor(p.action, c))} ${pid}${signal} ${command}${GAP}${p.reason}`;
+}
+
+const VIA: Record<NonNullable<ProcessEvidence['match']>['via'], string> = {
+  'kernel name': 'by its kernel name',
+  'argv[0]': 'by argv[0]',
+  'argv[1]': 'by argv[1], behind an interpreter',
+};
+
+/** The evidence behind a process's action in one line: how it matched, its parent, its owner tag. */
+export function evidenceText(p: ProcessReport): string {
+  const e = p.evidence;
+  if (!e) return p.action === 'respawned' ? 'a new process, started after the stop: not surveyed' : 'no evidence recorded';
+  const parts: string[] = [];
+  if (e.match) {
+    parts.push(`matched ${e.match.name} ${VIA[e.match.via]}${e.match.subcommand !== undefined ? `, subcommand ${e.match.subcommand}` : ', no subcommand'}`);
+  } else if (p.parentDaemon !== undefined) {
+    parts.push(`no name match: stopped as part of daemon ${p.parentDaemon}`);
+  }
+  if (e.parent) {
+    parts.push(`parent ${e.parent.pid} (${shorten(e.parent.command, 40)}) ${e.parent.orphaned ? 'gone or only adopting: orphaned' : 'alive: not orphaned'}`);
+  }
+  if (e.owner) {
+    const { tag, meaning, runId } = e.owner;
+    const owner: Record<typeof meaning, string> = {
+      untagged: 'no owner tag',
+      'this run': `owner tag ${tag}: this sweep's own run`,
+      'live run': `owner tag ${tag}: live run ${runId ?? '?'}`,
+      'dead run': `owner tag ${tag}: a run that is over`,
+      unknown: `owner tag ${tag}: whether its run is live cannot be told`,
+    };
+    parts.push(owner[meaning]);
+  }
+  return parts.length > 0 ? parts.join('; ') : 'no evidence recorded';
+}
+
+/** File lines: the path column as wide as the longest path shown. */
+function fileLines(files: readonly FileReport[], c: Colors): string[] {
+  const width = Math.max(0, ...files.map((f) => f.path.length));
+  return files.map((f) => `  ${actionCell(f.action, fileColor(f.action, c))} ${f.path.padEnd(width)}${GAP}${f.reason}`);
 }
 
 /** Absent files are the normal case: one dim line naming them, grouped by directory. */
@@ -168,17 +245,20 @@ export function formatReport(report: SweepReport, options: FormatOptions): Forma
   const stdout: string[] = [];
   const problems: string[] = [];
 
+  const cols = report.processes.length > 0 ? processColumns(report.processes, width) : undefined;
+  // The evidence line starts under the pid column.
+  const evidenceIndent = ' '.repeat(2 + ACTION_WIDTH + 1);
   for (const p of report.processes) {
-    const line = processLine(p, width, c);
+    const line = processLine(p, cols!, c);
     stdout.push(line);
+    if (options.verbose) stdout.push(c.dim(`${evidenceIndent}${evidenceText(p)}`));
     if (isProblem(p)) problems.push(line);
   }
-  for (const f of report.files) {
-    if (f.action === 'absent') continue;
-    const line = fileLine(f, c);
+  const shown = report.files.filter((f) => f.action !== 'absent');
+  fileLines(shown, c).forEach((line, i) => {
     stdout.push(line);
-    if (f.action === 'skipped') problems.push(line);
-  }
+    if (shown[i]!.action === 'skipped') problems.push(line);
+  });
   const absent = absentLine(report.files.filter((f) => f.action === 'absent'), c);
   if (absent) stdout.push(absent);
 

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { debuglog } from 'node:util';
 import { Command, CommanderError } from 'commander';
-import pc from 'picocolors';
 import { isUsageError, ReaperError } from '../errors.js';
 import type { CliIo, CommandModule, CommonFlags, Context } from './command.js';
 import { COMMANDS } from './commands/index.js';
-import type { Colors } from './format-report.js';
+import { colorsFor } from './colors.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -18,12 +17,6 @@ function readVersion(): string {
     debug('cannot read version: %s', error);
     return '0.0.0';
   }
-}
-
-/** picocolors decides for the real stdout; an injected stream (tests, embedding) is coloured only when forced. */
-function colorsFor(io: CliIo): Colors {
-  if (io.stdout === process.stdout) return pc.createColors(pc.isColorSupported);
-  return pc.createColors(Boolean(io.env.FORCE_COLOR) && !io.env.NO_COLOR);
 }
 
 function buildProgram(ctx: Context, select: (module: CommandModule, flags: CommonFlags) => void): Command {
@@ -82,7 +75,7 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
     cwd: io.cwd ?? process.cwd(),
     env: io.env ?? process.env,
   };
-  const ctx: Context = { io: fullIo, colors: colorsFor(fullIo) };
+  const ctx: Context = { io: fullIo, colors: colorsFor(fullIo.stdout, fullIo.env), stderrColors: colorsFor(fullIo.stderr, fullIo.env) };
   debug('argv %o cwd %s', argv, fullIo.cwd);
 
   let selected: { module: CommandModule; flags: CommonFlags } | undefined;

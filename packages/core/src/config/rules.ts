@@ -24,6 +24,8 @@ export { describe, isRecord, MAX_WAIT_MS } from './rule-kit.js';
 
 const object: Rule = (value, key) => (typeof value === 'object' && value !== null ? undefined : `"${key}" must be a ProcessSource object, got ${describe(value)}`);
 
+const callback: Rule = (value, key) => (typeof value === 'function' ? undefined : `"${key}" must be a function, got ${describe(value)}`);
+
 const onLeak: Rule = (value, key) =>
   ON_LEAK_MODES.includes(value as never) ? undefined : `"${key}" must be one of ${ON_LEAK_MODES.map((m) => `"${m}"`).join(', ')}, got ${describe(value)}`;
 
@@ -50,6 +52,7 @@ const RULES = {
   descendantsOf: pid,
   includeLiveRuns: boolean,
   source: object,
+  onWait: callback,
   command: path,
   args: strings,
   env: environment,
@@ -72,7 +75,7 @@ export type OptionKey = keyof typeof RULES;
 
 // The keys each entry point takes.
 export const SWEEP_KEYS = [
-  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'respawnWindowMs', 'includeLiveRuns', 'source',
+  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'dryRun', 'owner', 'descendantsOf', 'respawnWindowMs', 'includeLiveRuns', 'source', 'onWait',
 ] as const satisfies readonly OptionKey[];
 export const START_KEYS = [
   'command', 'args', 'env', 'cwd', 'dir', 'socketPath', 'pidFile', 'graceMs', 'killWaitMs', 'readyTimeoutMs', 'owner', 'logFile', 'source',

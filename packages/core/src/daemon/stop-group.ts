@@ -4,7 +4,7 @@ import { removeStale } from '../files/stale-files.js';
 import { terminate } from '../kill/terminate.js';
 import { commandLine, isDead, type ProcessInfo } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
-import { isClean, type FileReport, type ProcessReport, type SweepReport } from '../report.js';
+import { sweepReport, type FileReport, type ProcessReport, type SweepReport } from '../report.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -113,11 +113,5 @@ export async function stopDaemonGroup(stop: GroupStop): Promise<SweepReport> {
     else if (pidFileReason !== undefined) files.push(await removeStale({ path: pidFilePath, reason: pidFileReason }, context));
   }
 
-  return {
-    ok: isClean(processes, files),
-    dryRun: false,
-    durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
-    processes,
-    files,
-  };
+  return sweepReport({ dryRun: false, durationMs: Math.round((performance.now() - startedAt) * 10) / 10, processes, files });
 }

@@ -22,6 +22,8 @@ export interface TerminateOptions {
    * (a daemon may fork while it shuts down). Returns only processes it is safe to kill.
    */
   findLate: (survivors: readonly ProcessInfo[]) => Promise<ProcessInfo[]>;
+  /** Told while it waits: how many still run and the ms since SIGTERM; `0` once when it is done. */
+  onWait?: (waiting: number, elapsedMs: number) => void;
 }
 
 export interface TerminateOutcome {
@@ -81,11 +83,27 @@ function survivorReason(info: ProcessInfo, now: ProcessInfo | undefined, waitedM
  * `graceMs`, SIGKILL what is left (and what joined meanwhile), poll up to `killWaitMs`, report.
  */
 export async function terminate(targets: readonly ProcessInfo[], options: TerminateOptions): Promise<TerminateOutcome[]> {
-  const outcomes = new Map<number, TerminateOutcome>();
   if (targets.length === 0) return [];
+  const startedAt = performance.now();
+  const onLook = (running: number): void => {
+    try {
+      options.onWait?.(running, performance.now() - startedAt);
+    } catch (error) {
+      // A progress display's failure must not stop a sweep half way.
+      debug('onWait threw: %s', error);
+    }
+  };
+  try {
+    return await signalAndWait(targets, options, onLook);
+  } finally {
+    onLook(0);
+  }
+}
 
+async function signalAndWait(targets: readonly ProcessInfo[], options: TerminateOptions, onLook: (running: number) => void): Promise<TerminateOutcome[]> {
+  const outcomes = new Map<number, TerminateOutcome>();
   const term = await signalTargets(targets, 'SIGTERM', options);
-  let left = await waitForExit(targets, options.source, options.graceMs);
+  let left = await waitForExit(targets, options.source, options.graceMs, onLook);
   const leftPids = new Set(left.map((p) => p.pid));
   for (const info of targets) {
     if (leftPids.has(info.pid)) continue;
@@ -106,7 +124,7 @@ export async function terminate(targets: readonly ProcessInfo[], options: Termin
     for (const [pid, error] of (await signalTargets(late, 'SIGKILL', options)).errors) kill.errors.set(pid, error);
     left = [...left, ...late];
   }
-  const survivors = await waitForExit(left, options.source, options.killWaitMs);
+  const survivors = await waitForExit(left, options.source, options.killWaitMs, onLook);
   const survivorPids = new Set(survivors.map((p) => p.pid));
   const now = await options.source.probe([...survivorPids]);
   for (const info of left) {

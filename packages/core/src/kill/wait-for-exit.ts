@@ -26,14 +26,18 @@ export async function waitForExit(
   processes: readonly ProcessInfo[],
   source: ProcessSource,
   timeoutMs: number,
+  /** Told after each look how many still run (for a progress line). */
+  onLook?: (running: number) => void,
 ): Promise<ProcessInfo[]> {
   const deadline = performance.now() + timeoutMs;
   let running = await stillRunning(processes, source);
+  onLook?.(running.length);
   for (let interval = 1; running.length > 0; interval = Math.min(interval * 2, Math.min(20, Math.max(4, running.length)))) {
     const left = deadline - performance.now();
     if (left <= 0) break;
     await delay(Math.min(interval, left));
     running = await stillRunning(running, source);
+    onLook?.(running.length);
   }
   return running;
 }

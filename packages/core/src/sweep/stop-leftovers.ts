@@ -30,6 +30,7 @@ export async function stopLeftovers(survey: Survey, opts: ResolvedSweepOptions, 
       graceMs: opts.graceMs,
       killWaitMs: opts.killWaitMs,
       groups: plan.groups,
+      ...(opts.onWait && { onWait: (waiting: number, elapsedMs: number) => opts.onWait!({ waiting, elapsedMs }) }),
       findLate: async () => {
         // Whatever joined a daemon's group or tree after the scan is stopped with it.
         const later = new ProcessTree(await source.list(NO_ARGV));
@@ -73,6 +74,9 @@ export async function stopLeftovers(survey: Survey, opts: ResolvedSweepOptions, 
   for (const report of processes) {
     const daemon = plan.parentDaemon.get(report.pid);
     if (daemon !== undefined) report.parentDaemon = daemon;
+    // A respawned daemon is a new process, surveyed by no one: it has none.
+    const evidence = report.action === 'respawned' ? undefined : survey.evidenceOf(report.pid);
+    if (evidence) report.evidence = evidence;
   }
   return processes;
 }

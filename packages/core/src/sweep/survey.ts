@@ -8,6 +8,7 @@ import type { ResolvedSweepOptions } from './sweep-options.js';
 import { mayBeRestarted } from '../kill/find-respawned.js';
 import { findLeftovers, isOrphaned, type LeftAlone, type Leftover } from '../processes/find-leftovers.js';
 import { matchDaemon, mayMatch } from '../processes/match.js';
+import type { ProcessEvidence } from '../report.js';
 import { commandLine, isDead, isExiting, type ProcessInfo } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
 import { ProcessTree } from '../processes/process-tree.js';
@@ -50,6 +51,8 @@ export interface Survey {
   commandOf(info: ProcessInfo): string;
   /** The daemons of other live runs, which this sweep keeps: pid → run id. */
   liveRunDaemons: ReadonlyMap<number, string>;
+  /** What was learned about a surveyed process that its action rests on (name match, parent, owner tag). */
+  evidenceOf(pid: number): ProcessEvidence | undefined;
 }
 
 /** Command lines of these processes, re-read in full where they are still the same processes. */
@@ -99,9 +102,14 @@ async function daemonLogDirs(leftovers: readonly Leftover[], source: ProcessSour
  * matches that began to exit since they were listed (another run stopping its own daemon): an
  * exiting process reads no environment, and must not pass for an untagged leftover.
  */
-async function otherLiveRuns(matches: readonly ProcessInfo[], source: ProcessSource): Promise<{ kept: LeftAlone[]; exiting: Set<number> }> {
+async function otherLiveRuns(
+  matches: readonly ProcessInfo[],
+  source: ProcessSource,
+): Promise<{ kept: LeftAlone[]; exiting: Set<number>; owners: Map<number, NonNullable<ProcessEvidence['owner']>> }> {
   const ownRun = process.env[RUN_ENV];
   const kept: LeftAlone[] = [];
+  // What each tag meant, for the report's evidence: decided here, where the tags are read anyway.
+  const owners = new Map<number, NonNullable<ProcessEvidence['owner']>>();
   const tags = new Map<ProcessInfo, string | undefined>();
   for (const info of matches) tags.set(info, await source.readEnv(info.pid, OWNER_ENV));
   // Untagged matches are looked at again in one probe (on macOS a probe runs ps): gone altogether is
@@ -116,9 +124,13 @@ async function otherLiveRuns(matches: readonly ProcessInfo[], source: ProcessSou
   );
   let live: LiveRuns | undefined;
   for (const [info, tag] of tags) {
-    if (tag === undefined || (ownRun !== undefined && isOwnedBy(tag, ownRun))) continue;
+    if (tag === undefined || (ownRun !== undefined && isOwnedBy(tag, ownRun))) {
+      owners.set(info.pid, tag === undefined ? { meaning: 'untagged' } : { tag, meaning: 'this run' });
+      continue;
+    }
     live ??= await liveRuns(source);
     const run = live.runs.find(({ record }) => isOwnedBy(tag, record.runId));
+    owners.set(info.pid, run ? { tag, meaning: 'live run', runId: run.record.runId } : { tag, meaning: live.problem ? 'unknown' : 'dead run' });
     if (run) {
       const { runId, pid } = run.record;
       kept.push({
@@ -131,7 +143,7 @@ async function otherLiveRuns(matches: readonly ProcessInfo[], source: ProcessSou
       kept.push({ info, action: 'skipped', reason: `owned by ${tag}, and whether that run is live cannot be told: ${live.problem}` });
     }
   }
-  return { kept, exiting };
+  return { kept, exiting, owners };
 }
 
 /** Finds the leftover daemons, plans their stop, and reads all that must be read before it. */
@@ -149,7 +161,8 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
   // daemons are not even reported. A sweep without a scope keeps other live runs' daemons.
   const scope: Scope = { owner: opts.owner, descendantsOf: opts.descendantsOf };
   const scoped = isScoped(scope);
-  const { kept: ofLiveRuns, exiting } = scoped || opts.includeLiveRuns ? { kept: [], exiting: new Set<number>() } : await otherLiveRuns(found, source);
+  const { kept: ofLiveRuns, exiting, owners } =
+    scoped || opts.includeLiveRuns ? { kept: [], exiting: new Set<number>(), owners: new Map() } : await otherLiveRuns(found, source);
   const matches = found.filter((info) => !exiting.has(info.pid));
   const tree = new ProcessTree(matches.length === 0 ? [] : await source.list(NO_ARGV));
   const liveRunDaemons = new Map(ofLiveRuns.flatMap((l) => (l.liveRun ? [[l.info.pid, l.liveRun.runId] as const] : [])));
@@ -168,8 +181,25 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
 
-  // Full command lines for the report (the scan skipped most).
-  const commands = await commandLines([...plan.targets, ...plan.leftAlone.map((l) => l.info)], source);
+  // Full command lines for the report (the scan skipped most), the surveyed processes' parents' too,
+  // in the one probe: only when something matched, so a sweep that finds nothing reads no more.
+  const reported = [...plan.targets, ...plan.leftAlone.map((l) => l.info)];
+  const parents = [...new Set([...matches, ...reported].map((info) => info.ppid))].flatMap((ppid) => tree.get(ppid) ?? []);
+  const commands = await commandLines([...new Set([...reported, ...parents])], source);
+  const evidence = new Map<number, ProcessEvidence>();
+  for (const info of [...matches, ...reported]) {
+    if (evidence.has(info.pid)) continue;
+    const match = matchDaemon(info, names);
+    const parent = tree.get(info.ppid);
+    const owner = owners.get(info.pid);
+    evidence.set(info.pid, {
+      ...(match && { match: { name: match.name, via: match.via, ...(match.subcommand !== undefined && { subcommand: match.subcommand }) } }),
+      ...(info.ppid > 0 && {
+        parent: { pid: info.ppid, command: parent ? (commands.get(parent.pid) ?? commandLine(parent)) : '(gone)', orphaned: isOrphaned(info, tree) },
+      }),
+      ...(owner && { owner }),
+    });
+  }
 
   const pidFileName = opts.files.includes(opts.pidFile) ? opts.pidFile : undefined;
   const pidFile =
@@ -203,5 +233,6 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
     pidFile,
     commandOf: (info) => commands.get(info.pid) ?? commandLine(info),
     liveRunDaemons,
+    evidenceOf: (pid) => evidence.get(pid),
   };
 }

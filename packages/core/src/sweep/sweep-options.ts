@@ -60,6 +60,21 @@ export interface SweepOptions {
   includeLiveRuns?: boolean;
   /** Where process facts come from. Default: /proc on Linux, `ps` on macOS. For tests. */
   source?: ProcessSource;
+  /**
+   * Called while the sweep waits for the processes it signalled to exit, after each look (every few
+   * ms): how many still run and how long since the first signal; once more with `waiting: 0` when
+   * the wait is over. For a progress line (the CLI shows one on a terminal after a second). It must
+   * return at once; what it throws is ignored. Default: none.
+   */
+  onWait?: (wait: SweepWait) => void;
+}
+
+/** What `onWait` is told. */
+export interface SweepWait {
+  /** Signalled processes still running; 0 when the wait is over. */
+  waiting: number;
+  /** Since the first SIGTERM. */
+  elapsedMs: number;
 }
 
 export interface ResolvedSweepOptions {
@@ -75,6 +90,7 @@ export interface ResolvedSweepOptions {
   respawnWindowMs: number;
   includeLiveRuns: boolean;
   source: ProcessSource | undefined;
+  onWait: ((wait: SweepWait) => void) | undefined;
 }
 
 /** Defaults and validation in one place; everything downstream reads only the resolved object. */
@@ -94,5 +110,6 @@ export function resolveSweepOptions(options: SweepOptions = {}): ResolvedSweepOp
     respawnWindowMs: options.respawnWindowMs ?? (scoped ? SCOPED_RESPAWN_WINDOW_MS : DEFAULT_RESPAWN_WINDOW_MS),
     includeLiveRuns: options.includeLiveRuns ?? DEFAULT_INCLUDE_LIVE_RUNS,
     source: options.source,
+    onWait: options.onWait,
   };
 }

@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util';
 import { defaultProcessSource } from '../processes/process-source.js';
-import { isClean, type SweepReport } from '../report.js';
+import { sweepReport, type SweepReport } from '../report.js';
 import { cleanFiles } from './clean-files.js';
 import { stopLeftovers } from './stop-leftovers.js';
 import { survey } from './survey.js';
@@ -28,5 +28,5 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
 
   const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
   debug('swept %s in %d ms', opts.owner ?? '(no scope)', durationMs);
-  return { ok: isClean(processes, files), dryRun: opts.dryRun, durationMs, processes, files };
+  return sweepReport({ dryRun: opts.dryRun, durationMs, processes, files });
 }

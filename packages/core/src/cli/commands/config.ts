@@ -17,6 +17,7 @@ import type { ResolvedConfig } from '../../config/resolve-config.js';
 import { runConfigOf } from '../../config/run-config.js';
 import { CONFIG_KEYS, type ConfigKey } from '../../config/rules.js';
 import { RUNNER_NAMES, RUNNERS, type RunnerName } from '../../config/runners.js';
+import { REPORT_VERSION } from '../../report.js';
 import { defaultStateDir } from '../../state-dir.js';
 import { addOptionFlags, resolveFor, writeLines, type CommandModule } from '../command.js';
 
@@ -76,8 +77,19 @@ export const configCommand: CommandModule = {
   configure(command) {
     addOptionFlags(command);
     command
-      .option('--json', 'print as JSON: { configFile, options, sources }')
-      .addOption(new Option('--runner <name>', 'show what a test run of this runner uses (before its own settings)').choices(RUNNER_NAMES));
+      .option('--json', `print as JSON: { version: ${REPORT_VERSION}, configFile, options, sources, run? }`)
+      .addOption(new Option('--runner <name>', 'show what a test run of this runner uses (before its own settings)').choices(RUNNER_NAMES))
+      .addHelpText(
+        'after',
+        [
+          '',
+          'Exit codes: 0 printed; 2 bad usage or config (every problem of every layer at once).',
+          '',
+          'Examples:',
+          '  mcp-reaper config                         every key, its value, and where it came from',
+          '  mcp-reaper config --runner vitest --json  what a Vitest run uses, as JSON',
+        ].join('\n'),
+      );
   },
   async run(ctx, flags) {
     const config = await resolveFor(ctx, flags);
@@ -88,7 +100,7 @@ export const configCommand: CommandModule = {
       const options = Object.fromEntries(CONFIG_KEYS.map((key) => [key, config.values[key] ?? fallback[key]]));
       const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, config.sources[key] ?? { from: 'default' }]));
       const run = runner && { runner, settings: RUNNERS[runner].settings, ...runConfigOf(config) };
-      ctx.io.stdout.write(`${JSON.stringify({ configFile: config.configFile, options, sources, ...(run && { run }) }, null, 2)}\n`);
+      ctx.io.stdout.write(`${JSON.stringify({ version: REPORT_VERSION, configFile: config.configFile, options, sources, ...(run && { run }) }, null, 2)}\n`);
       return 0;
     }
     const c = ctx.colors;

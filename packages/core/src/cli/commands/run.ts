@@ -160,7 +160,7 @@ export const runCommand: CommandModule = {
 /** The report of one sweep on stderr: its summary when it did something, its problems when not ok. */
 function report(ctx: Context, report: SweepReport, when: string, options: { dir: string; names: readonly string[] }, quiet: boolean): void {
   const width = ctx.io.stderr.isTTY && ctx.io.stderr.columns ? ctx.io.stderr.columns : 100;
-  const formatted = formatReport(report, { colors: ctx.colors, width, scanned: { dir: options.dir, names: options.names } });
+  const formatted = formatReport(report, { colors: ctx.stderrColors, width, scanned: { dir: options.dir, names: options.names } });
   const didSomething = report.processes.length > 0 || report.files.some((f) => f.action !== 'absent');
   const lines: string[] = [];
   if (!quiet && didSomething) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { healthCheck, type HealthCheckResult, type HealthReport } from '../../health/health-check.js';
 import { MAX_WAIT_MS } from '../../config/rules.js';
+import { REPORT_VERSION } from '../../report.js';
 import { sweep } from '../../sweep/sweep.js';
 import { addLiveRunsFlag, addOptionFlags, resolveFor, sweepOptionsOf, writeLines, type CommandModule, type Context } from '../command.js';
 import { formatReport, type Colors } from '../format-report.js';
@@ -41,7 +42,21 @@ export const statusCommand: CommandModule = {
       .option('--timeout <ms>', 'milliseconds to wait for the JSON-RPC reply (default: 1000)', parseTimeout)
       .option('--json', 'print the health report as JSON on stdout (with --fix and a sweep, under "fix")')
       .option('--fix', 'when unhealthy, sweep: stop leftover daemons and remove stale files (exit code stays 1)')
-      .addHelpText('after', '\nExit codes: 0 healthy, 1 unhealthy (even after --fix: the daemon must be started again), 2 bad usage.');
+      .option('--verbose', "with --fix: the evidence behind each of the sweep's decisions")
+      .addHelpText(
+        'after',
+        [
+          '',
+          `--json prints { version: ${REPORT_VERSION}, healthy, pid, socketPath, checks, durationMs, fix? }, described by`,
+          '$defs/statusReport in @mcp-reaper/core/report.schema.json.',
+          '',
+          'Exit codes: 0 healthy; 1 unhealthy (even after --fix: the daemon must be started again); 2 bad usage or config.',
+          '',
+          'Examples:',
+          '  mcp-reaper status                         is the daemon up and answering?',
+          '  mcp-reaper status --fix || mcp-server-pm daemon   clean up and start it again when it is not',
+        ].join('\n'),
+      );
   },
   async run(ctx: Context, flags) {
     const { values } = await resolveFor(ctx, flags);
@@ -61,7 +76,7 @@ export const statusCommand: CommandModule = {
     const code = report.healthy ? 0 : 1;
 
     if (flags.json) {
-      ctx.io.stdout.write(`${JSON.stringify(fix ? { ...report, fix } : report, null, 2)}\n`);
+      ctx.io.stdout.write(`${JSON.stringify({ version: REPORT_VERSION, ...report, ...(fix && { fix }) }, null, 2)}\n`);
       return code;
     }
     const c = ctx.colors;
@@ -70,14 +85,14 @@ export const statusCommand: CommandModule = {
       writeLines(ctx.io.stdout, [c.green(verdictText(report))]);
       return code;
     }
-    writeLines(ctx.io.stderr, [`mcp-reaper: ${c.red(verdictText(report))}`]);
+    writeLines(ctx.io.stderr, [`mcp-reaper: ${ctx.stderrColors.red(verdictText(report))}`]);
     if (!fix) {
       if (!flags.fix) writeLines(ctx.io.stderr, ['Run `mcp-reaper status --fix` (or `mcp-reaper`) to clean up, then start the daemon again.']);
       return code;
     }
 
     const width = ctx.io.stdout.isTTY && ctx.io.stdout.columns ? ctx.io.stdout.columns : 100;
-    const formatted = formatReport(fix, { colors: c, width, scanned: { dir: options.dir, names: options.names } });
+    const formatted = formatReport(fix, { colors: c, width, scanned: { dir: options.dir, names: options.names }, verbose: flags.verbose === true });
     writeLines(ctx.io.stdout, ['--fix: swept', ...formatted.stdout]);
     if (fix.ok) {
       const what = fix.dryRun ? 'the dry run above shows what a sweep would clean up' : 'the sweep cleaned up';
