@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Makes the ledger the reliability suite tallies into, and prints its totals line at the end.
+    globalSetup: ['test/reliability/global-setup.ts'],
   },
 });
