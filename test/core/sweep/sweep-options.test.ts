@@ -43,7 +43,7 @@ describe('resolveSweepOptions', () => {
         '  - "graceMs" must be a whole number of milliseconds from 0 to 600000, got "500" (string)\n' +
         '  - "names" entry "a/b" (string): expected a plain name without "/"\n' +
         '  - "files" must be a non-empty array of names, got [] (array)\n' +
-        '  - unknown option "dryrun" (did you mean "dryRun"?); known options: dir, names, files, pidFile, graceMs, killWaitMs, dryRun, owner, descendantsOf, respawnWindowMs, includeLiveRuns, source',
+        '  - unknown option "dryrun" (did you mean "dryRun"?); known options: dir, names, files, pidFile, graceMs, killWaitMs, dryRun, owner, descendantsOf, respawnWindowMs, includeLiveRuns, source, onWait',
     );
   });
 
