@@ -43,9 +43,14 @@ export function isDead(info: ProcessInfo | undefined): boolean {
  * released its memory (so cmdline and environ read empty) and has not made it a zombie yet. It serves
  * nothing, is gone in a moment, and belongs to whoever is stopping it: a sweep leaves it out. (Kernel
  * threads read empty too; they are never a daemon.) macOS `ps` shows no such state.
+ *
+ * Not so a zombie leader whose other threads run on (see isDead): its command line reads empty too,
+ * but its main thread may have ended on purpose (pthread_exit) while the rest serves for good. Left
+ * out, it was neither stopped nor reported by any sweep (the reliability suite's zombie-leader case);
+ * a SIGKILL to one that is only dying costs nothing.
  */
 export function isExiting(info: ProcessInfo, platform: 'linux' | 'darwin'): boolean {
-  return platform === 'linux' && info.argv.length === 0;
+  return platform === 'linux' && info.argv.length === 0 && !(info.state === 'Z' && (info.threads ?? 1) > 1);
 }
 
 /** The command line as one string, for reports. */
