@@ -40,12 +40,15 @@ export interface Verdict {
   problems: string[];
 }
 
-const STOPPED = new Set(['terminated', 'killed', 'survived', 'would-kill']);
 
 /** Counts what went wrong. A bystander the report claims to have stopped is a wrong kill too. */
 export function judge(processes: readonly SeenProcess[], files: readonly SeenFile[], report?: Pick<SweepReport, 'processes'>): Verdict {
   const verdict: Verdict = { wrongKills: 0, wrongDeletions: 0, survivors: 0, problems: [] };
-  const claimed = new Map((report?.processes ?? []).filter((p) => STOPPED.has(p.action)).map((p) => [p.pid, p.action]));
+  // What the report says it signalled (or would): an entry without a signal, such as a process that
+  // "exited on its own before it was signalled", claims nothing.
+  const claimed = new Map(
+    (report?.processes ?? []).filter((p) => p.signal !== undefined || p.action === 'would-kill').map((p) => [p.pid, p.signal ?? p.action]),
+  );
   const said = (pid: number) => {
     const entry = report?.processes.find((p) => p.pid === pid);
     return entry ? `the report says ${entry.action}: ${entry.reason}` : 'the report does not name it';
@@ -65,7 +68,7 @@ export function judge(processes: readonly SeenProcess[], files: readonly SeenFil
       verdict.problems.push(`wrong kill: ${who} received ${p.signals.join(', ')}`);
     } else if (claimed.has(p.pid)) {
       verdict.wrongKills++;
-      verdict.problems.push(`wrong kill: the report says ${who} was ${claimed.get(p.pid)}`);
+      verdict.problems.push(`wrong kill: the report says ${who} got ${claimed.get(p.pid)}`);
     }
   }
   for (const f of files) {
