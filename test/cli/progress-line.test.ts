@@ -66,7 +66,7 @@ describe.runIf(process.platform === 'linux')('the sweep command', () => {
     const { code, stdout, stderr } = await sweepWith(true);
     expect(code).toBe(0);
     // Dim, as a terminal gets colour; NO_COLOR is not set here.
-    expect(stderr).toMatch(/^\r\u001b\[K\u001b\[2mwaiting for 1 process to exit \(1\.\d s\)…/);
+    expect(stderr).toMatch(/^\r\u001b\[K\u001b\[2mwaiting for 1 process to exit \(\d+\.\d s\)…/);
     expect(stderr.endsWith(ERASE)).toBe(true);
     expect(stdout).toContain('1 daemon stopped (1 needed SIGKILL)');
   });
