@@ -3,6 +3,7 @@ import { debuglog } from 'node:util';
 import { ReaperError } from '../errors.js';
 import type { ProcessInfo } from './process-info.js';
 import type { ProcessSource } from './process-source.js';
+import { findEnvInEnviron } from './owner-tag.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -173,9 +174,7 @@ export function createLinuxSource(): ProcessSource {
       // The environment the process was started with, NUL-separated (what it set later is not here,
       // which is right for a tag: it is given at spawn and inherited by children).
       const environ = readProc(`/proc/${pid}/environ`, { whole: true });
-      const prefix = `${name}=`;
-      const entry = environ?.split('\0').find((e) => e.startsWith(prefix));
-      return entry?.slice(prefix.length);
+      return environ === undefined ? undefined : findEnvInEnviron(environ, name);
     },
   };
 }

@@ -24,3 +24,12 @@ export function findEnvInCommand(text: string, name: string): string | undefined
   const match = new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(text);
   return match?.[1];
 }
+
+/**
+ * Finds `NAME=value` in a /proc/PID/environ text (NUL-separated `NAME=value` entries): the value of
+ * the entry whose name is exactly `name`, never text inside another entry's value.
+ */
+export function findEnvInEnviron(environ: string, name: string): string | undefined {
+  const prefix = `${name}=`;
+  return environ.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+}
