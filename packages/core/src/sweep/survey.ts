@@ -182,10 +182,15 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
   const stopping = new Set(plan.targets.map((t) => t.pid));
 
   // Full command lines for the report (the scan skipped most), the surveyed processes' parents' too,
-  // in the one probe: only when something matched, so a sweep that finds nothing reads no more.
+  // in the one probe: only when something matched, so a sweep that finds nothing reads no more. A
+  // parent not stopped itself costs one more entry in that probe (~0.1 ms here), and says who started it.
   const reported = [...plan.targets, ...plan.leftAlone.map((l) => l.info)];
-  const parents = [...new Set([...matches, ...reported].map((info) => info.ppid))].flatMap((ppid) => tree.get(ppid) ?? []);
-  const commands = await commandLines([...new Set([...reported, ...parents])], source);
+  const toRead = new Map(reported.map((info) => [info.pid, info]));
+  for (const { ppid } of [...matches, ...reported]) {
+    const parent = tree.get(ppid);
+    if (parent && !toRead.has(ppid)) toRead.set(ppid, parent);
+  }
+  const commands = await commandLines([...toRead.values()], source);
   const evidence = new Map<number, ProcessEvidence>();
   for (const info of [...matches, ...reported]) {
     if (evidence.has(info.pid)) continue;
