@@ -40,3 +40,29 @@ export function fencedBlocks(markdown: string): FencedBlock[] {
   }
   return blocks;
 }
+
+/** A fenced block of a README: its language, the line its opening fence is on (1-based) and its text. */
+export interface ReadmeCodeBlock {
+  lang: string;
+  /** The line of the opening fence; the block's first line of code is `line + 1`. */
+  line: number;
+  code: string;
+}
+
+/**
+ * Every fenced block of `readme` (a path relative to the repository) whose language is one of
+ * `langs`, in order, so a test can check all the examples, not only the ones it knows about.
+ */
+export function readmeBlocks(readme: string, langs: readonly string[]): ReadmeCodeBlock[] {
+  const lines = fs.readFileSync(path.join(REPO, readme), 'utf8').split('\n');
+  const blocks: ReadmeCodeBlock[] = [];
+  for (let index = 0; index < lines.length; index += 1) {
+    const fence = /^```(\S*)/.exec(lines[index]!);
+    if (!fence) continue;
+    const end = lines.findIndex((text, at) => at > index && text.startsWith('```'));
+    if (end === -1) throw new Error(`${readme} line ${index + 1}: a code block that is never closed`);
+    if (langs.includes(fence[1]!)) blocks.push({ lang: fence[1]!, line: index + 1, code: lines.slice(index + 1, end).join('\n') + '\n' });
+    index = end;
+  }
+  return blocks;
+}

@@ -16,7 +16,7 @@ const PACKAGES = ['core', 'jest-env', 'vitest-setup', 'playwright-fixture'];
  * tarball path. Not shared through the test process: Vitest ends its workers without an 'exit'
  * event, so a shared temp dir of tarballs would outlive every run.
  */
-async function packWorkspace(out: string): Promise<Record<string, string>> {
+export async function packWorkspace(out: string): Promise<Record<string, string>> {
   fs.mkdirSync(out, { recursive: true });
   const tarballs: Record<string, string> = {};
   for (const dir of PACKAGES) {
