@@ -373,15 +373,15 @@ test('starts a daemon, then calls process.exit(1)', async () => {
       }, 120_000);
     }
 
-    // The README: in a project with "type": "module", `export default {…}` instead of module.exports.
+    // The README: in a project with "type": "module", `export default config` instead of module.exports.
     // Jest then loads the config as ESM; the environment and the global hooks (CJS) through its loader.
     // The test file is native ESM, as such projects run it (node --experimental-vm-modules).
     it('an ESM project ("type": "module", export default config, ESM tests): a leak is named, exit 0, nothing left', async () => {
       const config = readmeConfig();
-      expect(config).toContain('module.exports = {');
+      expect(config).toContain('module.exports = config;');
       project.write({
         'esm/package.json': `${JSON.stringify({ type: 'module', mcpReaper: { names: [name], dir: '../state/AIAgentPM' } }, null, 2)}\n`,
-        'esm/jest.config.js': config.replace('module.exports = {', 'export default {'),
+        'esm/jest.config.js': config.replace('module.exports = config;', 'export default config;'),
         'esm/leaks.test.js': `import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
