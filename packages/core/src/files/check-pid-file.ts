@@ -46,6 +46,9 @@ export async function checkPidFile(path: string, context: PidFileContext): Promi
   switch (state.kind) {
     case 'absent':
       return { keep: { path, action: 'absent', reason: 'not there' } };
+    case 'unreadable':
+      // Which pid it names cannot be told, so neither can whether it is stale: it stays.
+      return { keep: { path, action: 'skipped', reason: `cannot be read (uid ${state.uid} owns it); check its permissions, or run mcp-reaper as its owner` } };
     case 'not-a-file':
       // A symlink is removed as a link below; a directory or device is refused there.
       return remove(`a ${state.type} where the pid file should be`);

@@ -7,6 +7,8 @@ export type PidFileState =
   | { kind: 'absent' }
   /** Exists but is not a regular file (a directory, socket, symlink…): never followed or read. */
   | { kind: 'not-a-file'; type: string; uid: number }
+  /** A regular file that cannot be read (its permissions): what pid it names is unknown. */
+  | { kind: 'unreadable'; uid: number }
   | { kind: 'corrupt'; content: string; uid: number; fingerprint: string }
   | { kind: 'valid'; pid: number; mtimeMs: number; uid: number; fingerprint: string };
 
@@ -77,7 +79,8 @@ export function readPidFile(path: string, pidMax: number): PidFileState {
     return { kind: 'corrupt', content: `<${stat.size} bytes>`, uid: stat.uid, fingerprint: `${stat.size} bytes, modified ${stat.mtimeMs}` };
   }
   const text = readSmallFile(path);
-  if (text === undefined) return { kind: 'absent' };
+  // Gone since the lstat, or there and unreadable: only the first is absent.
+  if (text === undefined) return fs.existsSync(path) ? { kind: 'unreadable', uid: stat.uid } : { kind: 'absent' };
   const pid = parsePid(text, pidMax);
   if (pid === undefined) return { kind: 'corrupt', content: text, uid: stat.uid, fingerprint: text };
   return { kind: 'valid', pid, mtimeMs: stat.mtimeMs, uid: stat.uid, fingerprint: text };

@@ -90,6 +90,8 @@ function checkPidFile(file: string, state: PidFileState, pidMax: number, expecte
       return { name, ok: false, reason: `no ${file}: the daemon is not running, or it did not write its pid file` };
     case 'not-a-file':
       return { name, ok: false, reason: `${file} is a ${state.type}, not a pid file: remove it, then start the daemon again` };
+    case 'unreadable':
+      return { name, ok: false, reason: `${file} cannot be read (uid ${state.uid} owns it): check its permissions, or run as its owner` };
     case 'corrupt':
       return {
         name,
