@@ -14,9 +14,10 @@ import * as descendants from './descendants.mjs';
 import * as lifecycle from './lifecycle.mjs';
 import * as adapters from './adapters.mjs';
 import * as stack from './stack.mjs';
+import * as load from './load.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-const benches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack };
+const benches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack, load };
 
 const machine = machineInfo();
 console.log(`node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), load ${machine.loadavg.join(' ')}, ${machine.processes} processes\n`);
@@ -64,6 +65,9 @@ const rows = [
   row('stack down', `stop() ${ms(r.stack?.down?.stop)}`, `pkill -9 -f ${ms(r.stack?.down?.pkill)}`, r.stack?.down?.ratio, '-', undefined),
   row('stack: up - slowest own readiness', `up - ready ${ms(r.stack?.upMinusReadiness)}`, `slowest ready at ${ms(r.stack?.ownReadiness?.slowest)}`, undefined, '≤ 50 ms', r.stack?.upMinusReadiness?.met),
   row('stack: down - own exit', `stop() - own exit ${ms(r.stack?.downMinusOwnExit)}`, `own exit ${ms(r.stack?.down?.ownExit)}`, undefined, '≤ 50 ms', r.stack?.downMinusOwnExit?.met),
+  // 200 leftovers among 1,000 processes, each round in a fresh pid namespace (bench/load.mjs says what pkill does not do).
+  row('load: 200 of 1,000 procs', `sweep ${ms(r.load?.sweep)}`, `pkill -9 -x ${ms(r.load?.pkill)}`, r.load?.ratio, '-', undefined),
+  row('  pkill until all gone', `sweep ${ms(r.load?.sweep)}`, `pkill -9 + poll ${ms(r.load?.pkillUntilGone)}`, r.load?.ratioVsUntilGone, '-', undefined),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];

@@ -1,15 +1,28 @@
 // Reliability, hostile pid files: whatever daemon.pid holds, a sweep signals nothing it names unless
 // that is a live daemon, and removes the file only when it is stale and a file (or a link, as a link).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sweep } from '../../packages/core/src/index.js';
+import { sweep, type SweepOptions, type SweepReport } from '../../packages/core/src/index.js';
 import { createScene, type Scene } from './harness/scene.js';
 
 const FAMILY = 'pid files';
+const NOBODY = 65534;
+const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
+const run = promisify(execFile);
+
+/** A sweep run by another user: a child process with that uid, running the built library. */
+async function sweepAs(uid: number, options: SweepOptions): Promise<SweepReport> {
+  const code = `const { sweep } = await import(${JSON.stringify(DIST)}); console.log(JSON.stringify(await sweep(${JSON.stringify(options)})));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', code], { uid, gid: uid, cwd: '/' });
+  return JSON.parse(stdout) as SweepReport;
+}
 
 interface Row {
   title: string;
+  /** Sweep as this uid (in a child process running the built library), for what root cannot see. */
+  asUid?: number;
   /** Writes the pid file, starts what the row needs, and gives every process and file its role. */
   build(scene: Scene, bystander: number): Promise<void> | void;
 }
@@ -100,6 +113,19 @@ const rows: Row[] = [
     },
   },
   {
+    title: 'unreadable: mode 000, swept by its owner, who may not read it',
+    asUid: NOBODY,
+    build: (scene, bystander) => {
+      write(scene, String(bystander));
+      // The other user must reach the state dir and own the file; root would read it regardless.
+      for (const dir of [scene.sb.root, scene.sb.dataHome, scene.sb.stateDir]) fs.chmodSync(dir, 0o755);
+      fs.chownSync(scene.sb.stateDir, NOBODY, NOBODY);
+      fs.chownSync(scene.sb.pidFile, NOBODY, NOBODY);
+      fs.chmodSync(scene.sb.pidFile, 0o000);
+      scene.keep('unreadable pid file (which pid it names cannot be known)', scene.sb.pidFile);
+    },
+  },
+  {
     title: 'a fifo (reading it would block forever)',
     build: (scene) => {
       fs.mkdirSync(scene.sb.stateDir, { recursive: true });
@@ -123,10 +149,12 @@ describe('reliability: hostile pid files', () => {
       scene.watch('the sweeper itself', process.pid);
       scene.watch("the sweeper's parent", process.ppid);
       await row.build(scene, bystander);
-      const report = await sweep({ names: [scene.name], dir: scene.sb.stateDir });
+      const options = { names: [scene.name], dir: scene.sb.stateDir };
+      const report = row.asUid === undefined ? await sweep(options) : await sweepAs(row.asUid, options);
       scene.check(row.title, report);
       // The report tells the truth about the file: `removed` only when it is gone.
       const action = report.files.find((f) => f.path === scene.sb.pidFile)?.action;
+      if (row.asUid !== undefined) expect(action).toBe('skipped'); // there, and unknown: said so, not "absent"
       if (fs.existsSync(scene.sb.pidFile)) expect(action).not.toBe('removed');
       else expect(['removed', 'absent']).toContain(action);
     });
