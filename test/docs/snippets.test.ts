@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../packages/core/src/index.js';
-import { fencedBlocks, readmeBlock } from '../helpers/readme.js';
+import { readmeBlock, readmeBlocks } from '../helpers/readme.js';
 
 const DOCS = [
   'README.md',
@@ -15,7 +15,7 @@ const DOCS = [
   'docs/decisions.md',
   ...fs.readdirSync('packages').map((p) => `packages/${p}/README.md`).filter((f) => fs.existsSync(f)),
 ];
-const blocks = DOCS.flatMap(fencedBlocks);
+const blocks = DOCS.flatMap((file) => readmeBlocks(file, ['json', 'sh', 'bash']).map((block) => ({ ...block, file })));
 const BIN = path.resolve('packages/core/bin/mcp-reaper.js');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-docs-'));

@@ -20,27 +20,6 @@ export function readmeBlock(readme: string, after: RegExp, lang: string): string
   return block[1];
 }
 
-export interface FencedBlock {
-  /** The markdown file, relative to the repository. */
-  file: string;
-  /** The line of the opening fence (1-based), to name the block in a failure. */
-  line: number;
-  /** The info string's first word: `json`, `ts`, `sh`… (empty when none). */
-  lang: string;
-  code: string;
-}
-
-/** Every fenced block of a markdown file (a path relative to the repository), in order. */
-export function fencedBlocks(markdown: string): FencedBlock[] {
-  const text = fs.readFileSync(path.join(REPO, markdown), 'utf8');
-  const blocks: FencedBlock[] = [];
-  for (const m of text.matchAll(/^```(\S*)[^\n]*\n([\s\S]*?)^```$/gm)) {
-    const line = text.slice(0, m.index).split('\n').length;
-    blocks.push({ file: markdown, line, lang: m[1] ?? '', code: m[2] ?? '' });
-  }
-  return blocks;
-}
-
 /** A fenced block of a README: its language, the line its opening fence is on (1-based) and its text. */
 export interface ReadmeCodeBlock {
   lang: string;
