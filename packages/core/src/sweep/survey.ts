@@ -181,18 +181,22 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
   const plan = await planKills(leftovers, tree, guard, ownUid, source);
   const stopping = new Set(plan.targets.map((t) => t.pid));
 
-  // Full command lines for the report (the scan skipped most), the surveyed processes' parents' too,
-  // in the one probe: only when something matched, so a sweep that finds nothing reads no more. A
-  // parent not stopped itself costs one more entry in that probe (~0.1 ms here), and says who started it.
+  // Full command lines for the report (the scan skipped most). The reported processes' parents' too,
+  // but only as more entries of a probe made anyway (~0.1 ms each on Linux): never a probe of their
+  // own (on macOS a probe runs ps), so a sweep that stops nothing shows a parent by its kernel name.
   const reported = [...plan.targets, ...plan.leftAlone.map((l) => l.info)];
+  const surveyed = [...reported, ...leftAlone.map((l) => l.info)];
   const toRead = new Map(reported.map((info) => [info.pid, info]));
-  for (const { ppid } of [...matches, ...reported]) {
-    const parent = tree.get(ppid);
-    if (parent && !toRead.has(ppid)) toRead.set(ppid, parent);
+  if (toRead.size > 0) {
+    for (const { ppid } of surveyed) {
+      const parent = tree.get(ppid);
+      if (parent && !toRead.has(ppid)) toRead.set(ppid, parent);
+    }
   }
   const commands = await commandLines([...toRead.values()], source);
   const evidence = new Map<number, ProcessEvidence>();
-  for (const info of [...matches, ...reported]) {
+  // Only for what the report shows: a scoped sweep's other matches are not even reported.
+  for (const info of surveyed) {
     if (evidence.has(info.pid)) continue;
     const match = matchDaemon(info, names);
     const parent = tree.get(info.ppid);
