@@ -55,6 +55,13 @@ describe('the schema', () => {
     expect(SCHEMA.$defs.version.const).toBe(REPORT_VERSION);
   });
 
+  it('is named by every JSON the CLI prints: sweep --json, status --json and config --json carry its version', async () => {
+    for (const command of [[], ['status'], ['config']]) {
+      const { stdout } = await runCli([...command, '--dir', sb.stateDir, '--name', sb.name, '--json', '--dry-run'], sb.root, { HOME: sb.root });
+      expect((JSON.parse(stdout) as { version: unknown }).version, command.join(' ')).toBe(REPORT_VERSION);
+    }
+  });
+
   it('refuses what is not a report of this version', async () => {
     const { report } = await cliJson('--dry-run');
     expectValid(report);
