@@ -1,7 +1,7 @@
 // The human report is a pure function of a SweepReport: checked here on hand-written reports.
 import { describe, expect, it } from 'vitest';
 import { createColors, evidenceText, formatReport, shorten, summaryLine, verdictLine } from '../../packages/core/src/cli/format-report.js';
-import { REPORT_VERSION, type SweepReport } from '../../packages/core/src/report.js';
+import { GONE, REPORT_VERSION, type SweepReport } from '../../packages/core/src/report.js';
 
 const plain = createColors(false);
 
@@ -135,10 +135,14 @@ describe('--verbose evidence', () => {
 
   it('says how each process matched, its parent and what its owner tag meant', () => {
     expect(evidenceText(evidenced.processes[0]!)).toBe(
-      'matched mcp-server-pm by argv[1], behind an interpreter, subcommand daemon; parent 1 (/sbin/init) gone or only adopting: orphaned; owner tag run-1/w2: a run that is over',
+      'matched mcp-server-pm by argv[1], behind an interpreter, subcommand daemon; orphaned: adopted by 1 (/sbin/init); owner tag run-1/w2: a run that is over',
     );
     expect(evidenceText(evidenced.processes[1]!)).toBe('matched mcp-server-pm by argv[0], subcommand daemon; owner tag run-2: live run run-2');
     expect(evidenceText(evidenced.processes[2]!)).toBe('a new process, started after the stop: not surveyed');
+    const withParent = (parent: { pid: number; command: string; orphaned: boolean }) =>
+      evidenceText({ pid: 9, command: 'x', action: 'kept', reason: '', evidence: { parent } });
+    expect(withParent({ pid: 77, command: 'bash -c ./test.sh', orphaned: false })).toBe('parent 77 (bash -c ./test.sh), alive');
+    expect(withParent({ pid: 78, command: GONE, orphaned: true })).toBe('orphaned: its parent 78 is gone');
   });
 
   it('puts one indented line under each process, and none without --verbose', () => {

@@ -139,7 +139,7 @@ describe.runIf(HAS_TMUX && process.platform === 'linux')('the report in a termin
     const lines = screen.split('\n');
     for (const pid of [polite.pid, stubborn.pid]) {
       const at = lines.findIndex((l) => new RegExp(`^\\s+\\S+\\s+${pid}\\s`).test(l));
-      expect(lines[at + 1]).toMatch(new RegExp(`^ {15}matched ${sb.name} by argv\\[1\\], behind an interpreter, subcommand daemon; parent \\d+ \\(.*\\) gone or only adopting: orphaned; no owner tag$`));
+      expect(lines[at + 1]).toMatch(new RegExp(`^ {15}matched ${sb.name} by argv\\[1\\], behind an interpreter, subcommand daemon; orphaned: adopted by \\d+ \\(.*\\); no owner tag$`));
     }
   });
 });

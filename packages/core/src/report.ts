@@ -32,6 +32,9 @@ export interface ProcessReport {
   evidence?: ProcessEvidence;
 }
 
+/** `ProcessEvidence.parent.command` of a parent that had exited when the sweep looked. */
+export const GONE = '(gone)';
+
 /**
  * What an owner tag (`MCP_REAPER_OWNER`) meant to the sweep: `untagged` (none), `this run` (the
  * sweeping process's own run, so a leftover of it), `live run` (another run that still runs: kept),
@@ -46,7 +49,7 @@ export type OwnerMeaning = 'untagged' | 'this run' | 'live run' | 'dead run' | '
 export interface ProcessEvidence {
   /** Which configured name matched and where: the kernel's name, argv[0], or argv[1] behind an interpreter. */
   match?: { name: string; via: 'kernel name' | 'argv[0]' | 'argv[1]'; subcommand?: string };
-  /** Its parent when it was surveyed, and whether that parent is gone or only adopted it (orphaned). */
+  /** Its parent when it was surveyed (command `(gone)` when it had exited), and whether that parent is gone or only adopted it (orphaned). */
   parent?: { pid: number; command: string; orphaned: boolean };
   /** Its owner tag and what the tag meant; `runId` names the live run when `meaning` is `live run`. */
   owner?: { tag?: string; meaning: OwnerMeaning; runId?: string };

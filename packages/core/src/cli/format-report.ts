@@ -1,6 +1,6 @@
 import path from 'node:path';
 import pc from 'picocolors';
-import type { FileAction, FileReport, ProcessAction, ProcessEvidence, ProcessReport, SweepReport } from '../report.js';
+import { GONE, type FileAction, type FileReport, type ProcessAction, type ProcessEvidence, type ProcessReport, type SweepReport } from '../report.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -138,7 +138,9 @@ export function evidenceText(p: ProcessReport): string {
     parts.push(`no name match: stopped as part of daemon ${p.parentDaemon}`);
   }
   if (e.parent) {
-    parts.push(`parent ${e.parent.pid} (${shorten(e.parent.command, 40)}) ${e.parent.orphaned ? 'gone or only adopting: orphaned' : 'alive: not orphaned'}`);
+    const { pid, command, orphaned } = e.parent;
+    const shown = `${pid} (${shorten(command, 40)})`;
+    parts.push(!orphaned ? `parent ${shown}, alive` : command === GONE ? `orphaned: its parent ${pid} is gone` : `orphaned: adopted by ${shown}`);
   }
   if (e.owner) {
     const { tag, meaning, runId } = e.owner;

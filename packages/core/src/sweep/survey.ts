@@ -8,7 +8,7 @@ import type { ResolvedSweepOptions } from './sweep-options.js';
 import { mayBeRestarted } from '../kill/find-respawned.js';
 import { findLeftovers, isOrphaned, type LeftAlone, type Leftover } from '../processes/find-leftovers.js';
 import { matchDaemon, mayMatch } from '../processes/match.js';
-import type { ProcessEvidence } from '../report.js';
+import { GONE, type ProcessEvidence } from '../report.js';
 import { commandLine, isDead, isExiting, type ProcessInfo } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
 import { ProcessTree } from '../processes/process-tree.js';
@@ -204,7 +204,7 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
     evidence.set(info.pid, {
       ...(match && { match: { name: match.name, via: match.via, ...(match.subcommand !== undefined && { subcommand: match.subcommand }) } }),
       ...(info.ppid > 0 && {
-        parent: { pid: info.ppid, command: parent ? (commands.get(parent.pid) ?? commandLine(parent)) : '(gone)', orphaned: isOrphaned(info, tree) },
+        parent: { pid: info.ppid, command: parent ? (commands.get(parent.pid) ?? commandLine(parent)) : GONE, orphaned: isOrphaned(info, tree) },
       }),
       ...(owner && { owner }),
     });
