@@ -1,0 +1,214 @@
+// The `ps`/`lsof` stand-ins print what macOS prints: checked against the recorded macOS output
+// (the same column shapes, read by the same parser) and against /proc for live processes.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { socketHolders } from '../../packages/core/src/files/socket-listener.js';
+import { portListeners } from '../../packages/core/src/stack/port-listeners.js';
+import { createDarwinSource, parsePsTable, type RunCommand } from '../../packages/core/src/processes/darwin-ps.js';
+import { createLinuxSource } from '../../packages/core/src/processes/linux-proc.js';
+import { freePort } from '../helpers/net.js';
+import { isAlive, readStat, waitFor } from '../helpers/wait.js';
+import { STANDIN_BIN_DIR } from './emulation/names.mjs';
+
+const STATUS = ['-o', 'pid=,ppid=,pgid=,ruid=,stat=,lstart=,ucomm='];
+const ARGS = ['-o', 'pid=,args='];
+const C_UTC = { LC_ALL: 'C', TZ: 'UTC0' };
+
+const fixture = (name: string): string => fs.readFileSync(new URL(`../core/fixtures/darwin/${name}`, import.meta.url), 'utf8');
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a stand-in as the core does (C locale, UTC); stdout as latin1, byte for byte. */
+function standin(tool: 'ps' | 'lsof', args: readonly string[], env: Record<string, string> = C_UTC): Result {
+  const r = spawnSync(path.join(STANDIN_BIN_DIR, tool), args, { env: { ...process.env, ...env }, encoding: 'latin1' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The core's own runner, pointed at the stand-ins. */
+const run: RunCommand = async (file, args, env) => standin(file as 'ps' | 'lsof', args, env).stdout;
+
+// BSD column layout (adv_cmds keyword.c): pid, ppid, pgid, ruid right-aligned in 5, stat left in 4,
+// lstart left in 28 (`%c`: `Mon Nov  2 09:05:01 2026`), ucomm left in 16; one space between.
+const STATUS_SHAPE = /^[ \d]{4}\d [ \d]{4}\d [ \d]{4}\d [ \d]{4}\d [A-Z][<NXEs+]* {0,3} [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} {4} (.{16})$/;
+
+const children: ChildProcess[] = [];
+let root: string;
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-standin-'));
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function start(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string; detached?: boolean } = {}) {
+  const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ...options.env }, cwd: options.cwd, detached: options.detached });
+  children.push(child);
+  return child;
+}
+
+describe('ps: the recorded macOS output and the stand-in have the same shape', () => {
+  it('every status line of the fixtures and of the live table has the BSD columns at the same offsets', () => {
+    const live = standin('ps', ['-axww', ...STATUS]);
+    expect(live.status).toBe(0);
+    for (const text of [fixture('ps-status.txt'), fixture('ps-probe-status.txt'), live.stdout]) {
+      const lines = text.replace(/\n$/, '').split('\n');
+      expect(lines.length).toBeGreaterThan(1);
+      for (const line of lines) expect(line).toMatch(STATUS_SHAPE);
+    }
+  });
+
+  it('the same parser reads both, and the live table agrees with /proc', async () => {
+    expect(parsePsTable(fixture('ps-status.txt'), fixture('ps-args.txt')).length).toBeGreaterThan(30);
+    const sleeper = start('sleep', ['600']);
+    await waitFor(() => readStat(sleeper.pid!)?.comm === 'sleep');
+    const table = parsePsTable(standin('ps', ['-axww', ...STATUS]).stdout, standin('ps', ['-axww', ...ARGS]).stdout);
+    const mine = table.find((p) => p.pid === sleeper.pid);
+    const proc = (await createLinuxSource().probe([sleeper.pid!])).get(sleeper.pid!)!;
+    expect(mine).toMatchObject({ pid: proc.pid, ppid: proc.ppid, pgid: proc.pgid, uid: process.getuid!(), name: 'sleep', argv: ['sleep', '600'], state: 'S' });
+    // lstart has whole seconds; the Linux start time is in ticks.
+    expect(Math.abs(mine!.startedAt - proc.startedAt)).toBeLessThan(1000);
+    expect(table.find((p) => p.pid === process.pid)?.argv).toEqual((await createLinuxSource().probe([process.pid])).get(process.pid)!.argv);
+  });
+
+  it('never lists pid 0 or a kernel thread, and sorts by terminal, then pid', () => {
+    const pids = standin('ps', ['-axww', ...ARGS]).stdout.trimEnd().split('\n').map((l) => Number(l.trim().split(' ')[0]));
+    expect(pids).not.toContain(0);
+    expect(pids).not.toContain(2); // kthreadd
+    expect(pids).toContain(process.pid);
+  });
+});
+
+describe('ps: live processes', () => {
+  it('shows arguments with spaces joined, and non-ASCII bytes as strvis() does in the C locale', async () => {
+    // `sleep; :` keeps bash itself running (a last simple command would be exec'd in its place).
+    const child = start('bash', ['-c', 'sleep 600; :', 'arg with spaces', 'café\ttab']);
+    await waitFor(() => readStat(child.pid!)?.comm === 'bash');
+    const r = standin('ps', ['-ww', ...ARGS, '-p', String(child.pid)]);
+    expect(r).toMatchObject({ status: 0, stdout: `${String(child.pid).padStart(5)} bash -c sleep 600; : arg with spaces cafM-CM-)^Itab\n` });
+  });
+
+  it('cuts ucomm at 16 characters of the executable name, where Linux comm keeps 15', async () => {
+    const dir = path.join(root, 'Library', 'Application Support', 'AIAgentPM');
+    fs.mkdirSync(dir, { recursive: true });
+    const bin = path.join(dir, 'mcpt-standin-long-helper');
+    fs.copyFileSync('/bin/sleep', bin);
+    fs.chmodSync(bin, 0o755);
+    const child = start(bin, ['600'], { cwd: dir, detached: true });
+    await waitFor(() => readStat(child.pid!)?.comm === 'mcpt-standin-lo');
+    const status = standin('ps', ['-ww', ...STATUS, '-p', String(child.pid)]).stdout;
+    // Its own session (detached): `s`, and the name cut to 16, padded like every other column.
+    expect(status.replace(/\n$/, '')).toMatch(STATUS_SHAPE);
+    expect(status).toMatch(/^ *\d+ +\d+ +\d+ +\d+ Ss? +.{24} {5}mcpt-standin-lon\n$/);
+    const args = standin('ps', ['-ww', ...ARGS, '-p', String(child.pid)]).stdout;
+    expect(args).toBe(`${String(child.pid).padStart(5)} ${bin} 600\n`);
+    const info = parsePsTable(status, args)[0]!;
+    expect(info.name).toBe('mcpt-standin-lon');
+    // The working directory through lsof keeps its space, whole.
+    expect(standin('lsof', ['-a', '-p', String(child.pid), '-d', 'cwd', '-Fn']).stdout).toBe(`p${child.pid}\nfcwd\nn${dir}\n`);
+    expect(await createDarwinSource({ run }).readCwd(child.pid!)).toBe(dir);
+  });
+
+  it('names a script by its interpreter, as macOS does, and a nice process with N', async () => {
+    const script = path.join(root, 'mcpt-script');
+    fs.writeFileSync(script, `#!${process.execPath}\nsetInterval(() => {}, 1000);\n`, { mode: 0o755 });
+    const child = start('nice', ['-n', '5', script]);
+    await waitFor(() => readStat(child.pid!)?.comm === 'mcpt-script');
+    const info = (await createDarwinSource({ run }).probe([child.pid!])).get(child.pid!);
+    expect(info).toMatchObject({ name: 'node', argv: [process.execPath, script] });
+    expect(standin('ps', ['-ww', ...STATUS, '-p', String(child.pid)]).stdout).toMatch(/^ *\d+ +\d+ +\d+ +\d+ [SIR]N/);
+  });
+
+  it('shows a zombie as Z with its arguments as (ucomm), which the source reads as no argv', async () => {
+    // `sleep 0` exits and is never reaped: its parent exec'd a sleep that does not wait.
+    const parent = start('bash', ['-c', 'sleep 0 & exec sleep 600']);
+    const zombie = await waitFor(() => {
+      const kids = fs.readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+      return kids.find((pid) => readStat(pid)?.state === 'Z');
+    });
+    expect(standin('ps', ['-ww', ...ARGS, '-p', String(zombie)]).stdout).toBe(`${String(zombie).padStart(5)} (sleep)\n`);
+    expect(standin('ps', ['-ww', ...STATUS, '-p', String(zombie)]).stdout).toMatch(/^ *\d+ +\d+ +\d+ +\d+ Z    .{24} {5}sleep {11}\n$/);
+    expect((await createDarwinSource({ run }).probe([zombie])).get(zombie)).toMatchObject({ state: 'Z', argv: [], name: 'sleep' });
+  });
+
+  it('appends the environment with -E, and the source reads the owner tag from it', async () => {
+    const child = start('sleep', ['600'], { env: { MCP_REAPER_OWNER: 'run-standin/w1/test-1' } });
+    await waitFor(() => readStat(child.pid!)?.comm === 'sleep');
+    const out = standin('ps', ['-E', '-ww', '-o', 'command=', '-p', String(child.pid)]).stdout;
+    expect(out.startsWith('sleep 600 ')).toBe(true);
+    expect(out).toContain(' MCP_REAPER_OWNER=run-standin/w1/test-1');
+    expect(await createDarwinSource({ run }).readEnv(child.pid!, 'MCP_REAPER_OWNER')).toBe('run-standin/w1/test-1');
+  });
+
+  it('exits 1 printing nothing when none of the -p pids exist, and lists the ones that do', () => {
+    const gone = 2 ** 22 + 1; // above any pid_max
+    expect(standin('ps', ['-ww', ...STATUS, '-p', String(gone)])).toMatchObject({ status: 1, stdout: '' });
+    const some = standin('ps', ['-ww', ...ARGS, '-p', `${process.pid},${gone}`]);
+    expect(some.status).toBe(0);
+    expect(some.stdout.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('fails loudly (exit 2) on anything it does not emulate', () => {
+    for (const [tool, args, env] of [
+      ['ps', ['-ef'], C_UTC],
+      ['ps', ['-axww', '-o', 'pid,args'], C_UTC],
+      ['ps', ['-axww', '-o', 'pid=,rss='], C_UTC],
+      ['ps', ['-axww', ...STATUS], { LC_ALL: 'de_DE.UTF-8', TZ: 'UTC0' }],
+      ['ps', ['-axww', ...STATUS], { LC_ALL: 'C', TZ: 'Europe/Berlin' }],
+      ['ps', ['-ax', '-ww', ...ARGS, '-p', '1'], C_UTC],
+      ['lsof', ['-p', '1'], C_UTC],
+      ['lsof', ['-i', ':80'], C_UTC],
+    ] as const) {
+      const r = standin(tool, args, env);
+      expect(r.status, `${tool} ${args.join(' ')}`).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/not emulated/);
+    }
+  });
+});
+
+describe('lsof: listeners', () => {
+  it('names a listening Unix socket by its path (spaces and all), a client end by ->0x…', async () => {
+    const dir = path.join(root, 'Application Support');
+    fs.mkdirSync(dir, { recursive: true });
+    const socketPath = path.join(dir, 'mcp.sock');
+    const server = start(process.execPath, [
+      '-e',
+      `const s = require('net').createServer(() => {}).listen(${JSON.stringify(socketPath)}, () => require('net').connect(${JSON.stringify(socketPath)}));`,
+    ]);
+    await waitFor(() => fs.existsSync(socketPath) && standin('lsof', ['-a', '-U', '-p', String(server.pid), '-Fn']).stdout.includes('->0x'));
+    const out = standin('lsof', ['-a', '-U', '-p', String(server.pid), '-Fn']);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(new RegExp(`^p${server.pid}\n(f\\d+\nn.*\n)+$`));
+    expect(out.stdout).toContain(`\nn${socketPath}\n`);
+
+    const holders = await socketHolders([socketPath, path.join(dir, 'other.sock')], [server.pid!, process.pid], 'darwin', run);
+    expect(holders).toEqual(new Map([[socketPath, new Set([server.pid])]]));
+    // A pid that is gone: lsof exits 1 but what it printed still counts.
+    const gone = 2 ** 22 + 1;
+    expect(standin('lsof', ['-a', '-U', '-p', `${server.pid},${gone}`, '-Fn']).status).toBe(1);
+    expect(await socketHolders([socketPath], [server.pid!, gone], 'darwin', run)).toEqual(new Map([[socketPath, new Set([server.pid])]]));
+    // Linux, from /proc, agrees.
+    expect(await socketHolders([socketPath], [server.pid!, process.pid], 'linux')).toEqual(holders);
+  });
+
+  it('lists the pid listening on a TCP port with -t, and exits 1 when none does', async () => {
+    const port = await freePort();
+    const server = start(process.execPath, ['-e', `require('net').createServer().listen(${port}, '127.0.0.1')`]);
+    await waitFor(async () => (await portListeners(port, 'linux')).length > 0);
+    expect(standin('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-t'])).toMatchObject({ status: 0, stdout: `${server.pid}\n` });
+    expect(await portListeners(port, 'darwin', run)).toEqual(await portListeners(port, 'linux'));
+    server.kill('SIGKILL');
+    await waitFor(() => !isAlive(server.pid!));
+    expect(standin('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-t'])).toMatchObject({ status: 1, stdout: '' });
+  });
+});
