@@ -51,8 +51,8 @@ describe('parsePsTable on the recorded macOS output', () => {
 
   it('joins every pid present in both outputs, in order', () => {
     const statusPids = STATUS.trim().split('\n').map((line) => Number(line.trim().split(/\s+/)[0]));
-    expect(statusPids).toHaveLength(34);
-    expect(table).toHaveLength(33);
+    expect(statusPids).toHaveLength(33);
+    expect(table).toHaveLength(32);
     expect(table.map((info) => info.pid)).toEqual(statusPids.filter((pid) => pid !== 7795));
   });
 
@@ -83,21 +83,22 @@ describe('parsePsTable on the recorded macOS output', () => {
     expect(processes.get(8120)).toMatchObject({ ppid: 1, uid: 502, argv: ['/opt/homebrew/bin/mcp-server-pm', 'daemon'] });
   });
 
-  it('reads kernel_task and launchd, with the space-padded day of lstart', () => {
-    expect(processes.get(0)).toEqual({
-      pid: 0,
+  // adv_cmds ps never lists pid 0 (kernel_task); ucomm is padded to 16 even as the last column.
+  it('reads launchd, with the space-padded day of lstart, and no kernel_task', () => {
+    expect(processes.has(0)).toBe(false);
+    expect(processes.get(1)).toEqual({
+      pid: 1,
       ppid: 0,
-      pgid: 0,
+      pgid: 1,
       sid: 0,
       uid: 0,
-      name: 'kernel_task',
-      argv: ['kernel_task'],
-      state: 'R',
+      name: 'launchd',
+      argv: ['/sbin/launchd'],
+      state: 'S',
       // `Mon Nov  2` in the output: one space in the key.
       startKey: 'Mon Nov 2 09:05:01 2026',
       startedAt: Date.parse('2026-11-02T09:05:01Z'),
     });
-    expect(processes.get(1)).toMatchObject({ ppid: 0, name: 'launchd', argv: ['/sbin/launchd'], state: 'S' });
   });
 
   it('takes the first letter of stat as the state', () => {
@@ -131,7 +132,7 @@ describe('parsePsTable on the recorded macOS output', () => {
     expect(processes.get(7706)?.argv).toEqual(['grep', 'mcp-server-pm']);
   });
 
-  it('reads the zombie as dead with no arguments (ps prints <defunct>)', () => {
+  it('reads the zombie as dead with no arguments (ps prints `(ucomm)` for arguments it cannot read)', () => {
     const zombie = processes.get(7310);
     expect(zombie).toMatchObject({ name: 'mcp-server-pm', state: 'Z', argv: [], ppid: 7280 });
     expect(isDead(zombie)).toBe(true);
@@ -225,7 +226,7 @@ describe('createDarwinSource with an injected runner', () => {
       { file: 'ps', args: ['-axww', '-o', ARGS_COLUMNS], env: PS_ENV },
     ]);
     expect(list).toEqual(parsePsTable(STATUS, ARGS));
-    expect(list).toHaveLength(33);
+    expect(list).toHaveLength(32);
   });
 
   it('list() starts both ps runs before either answers', async () => {
@@ -237,7 +238,7 @@ describe('createDarwinSource with an injected runner', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toHaveLength(2);
     for (const resolve of pending) resolve();
-    expect(await listing).toHaveLength(33);
+    expect(await listing).toHaveLength(32);
   });
 
   it('list() turns a runner failure into EPROCESSLIST with the cause', async () => {
@@ -312,7 +313,7 @@ describe('createDarwinSource with an injected runner', () => {
       ['-p', '8120'],
       ['-p', '8120'],
     ]);
-    expect(await source.readUid(0)).toBe(0);
+    expect(await source.readUid(1)).toBe(0);
     expect(await createDarwinSource({ run: async () => '' }).readUid(8120)).toBeUndefined();
   });
 

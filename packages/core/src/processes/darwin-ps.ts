@@ -71,16 +71,22 @@ function parseStatusLine(line: string): StatusRow | undefined {
   };
 }
 
-function parseArgsLine(line: string): [pid: number, argv: string[]] | undefined {
+function parseArgsLine(line: string): [pid: number, args: string] | undefined {
   const m = ARGS_LINE.exec(line);
-  if (!m) return undefined;
-  const args = (m[2] ?? '').trim();
-  // A zombie's arguments are gone: BSD ps prints `<defunct>` in their place. Empty argv, as
-  // Linux's empty /proc/PID/cmdline gives for a zombie.
-  if (args === '<defunct>') return [Number(m[1]), []];
+  return m ? [Number(m[1]), (m[2] ?? '').trim()] : undefined;
+}
+
+/**
+ * The argument vector from a `ps -o args` column. When ps cannot read a process's arguments (a
+ * zombie's are gone; another user's are refused to anyone but root) it prints `(ucomm)` instead
+ * (adv_cmds print.c, getproclline): that is no argument vector, so it is empty, as Linux's empty
+ * /proc/PID/cmdline is for a zombie. `<defunct>` is what other BSDs and Linux print there.
+ */
+function argvOf(args: string, name: string): string[] {
+  if (args === '' || args === '<defunct>' || args === `(${name})`) return [];
   // `ps` joins argv with single spaces, so splitting on white space is lossy: an argument that
   // contains spaces (`/Users/dev/Library/Application Support/...`) comes back in pieces.
-  return [Number(m[1]), args === '' ? [] : args.split(/\s+/)];
+  return args.split(/\s+/);
 }
 
 function contentLines(output: string): string[] {
@@ -111,8 +117,8 @@ export function parsePsTable(statusOutput: string, argsOutput: string): ProcessI
 
   const processes: ProcessInfo[] = [];
   for (const row of rows) {
-    const argv = argvByPid.get(row.pid);
-    if (argv !== undefined) processes.push({ ...row, argv });
+    const args = argvByPid.get(row.pid);
+    if (args !== undefined) processes.push({ ...row, argv: argvOf(args, row.name) });
   }
   return processes;
 }
