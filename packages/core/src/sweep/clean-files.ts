@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { removeDaemonLog } from '../files/daemon-log.js';
-import { holdsSocket, listeningInodes } from '../files/socket-listener.js';
+import { socketHolders, type SocketHolders } from '../files/socket-listener.js';
 import { removeStale, type RemoveContext, type StaleFile } from '../files/stale-files.js';
 import type { ResolvedSweepOptions } from './sweep-options.js';
 import type { FileReport, ProcessReport } from '../report.js';
@@ -25,20 +26,17 @@ export async function cleanFiles(survey: Survey, processes: readonly ProcessRepo
   const seen = new Set(candidates.map((c) => c.path));
   candidates.push(...survey.sockets.filter((s) => !seen.has(s.path) && seen.add(s.path)));
 
+  const holders = await listenerHolders(candidates, survey, opts);
   const context: RemoveContext = {
     dryRun: opts.dryRun,
     ownUid,
     scoped: survey.scoped,
-    listenerWillStop: (socketPath) => {
-      const inodes = listeningInodes(socketPath);
-      return inodes && [...stopping].some((pid) => holdsSocket(pid, inodes));
-    },
+    listenerWillStop: (socketPath) => holders && [...(holders.get(socketPath) ?? [])].some((pid) => stopping.has(pid)),
     keptListener: (socketPath) => {
       if (survey.liveRunDaemons.size === 0) return undefined;
-      const inodes = listeningInodes(socketPath);
-      if (inodes === undefined) return 'in use: a daemon of a live run this sweep keeps may listen on it (this platform cannot tell which process does)';
-      const holder = [...survey.liveRunDaemons].find(([pid]) => holdsSocket(pid, inodes));
-      return holder && `in use by daemon ${holder[0]} of live run ${holder[1]}`;
+      if (holders === undefined) return 'in use: a daemon of a live run this sweep keeps may listen on it (this platform cannot tell which process does)';
+      const holder = [...(holders.get(socketPath) ?? [])].find((pid) => survey.liveRunDaemons.has(pid));
+      return holder === undefined ? undefined : `in use by daemon ${holder} of live run ${survey.liveRunDaemons.get(holder)}`;
     },
   };
   for (const candidate of candidates) files.push(await removeStale(candidate, context));
@@ -50,4 +48,25 @@ export async function cleanFiles(survey: Survey, processes: readonly ProcessRepo
     if (report) files.push(report);
   }
   return files;
+}
+
+/**
+ * Which of the daemons the sweep stops (for a dry run) or keeps (other live runs) hold the candidate
+ * sockets, asked once for all of them: on macOS that is one `lsof`, and only when there is a socket
+ * file and a daemon to ask about. Undefined when the platform cannot tell.
+ */
+async function listenerHolders(candidates: readonly StaleFile[], survey: Survey, opts: ResolvedSweepOptions): Promise<SocketHolders | undefined> {
+  const pids = [...(opts.dryRun ? survey.stopping : []), ...survey.liveRunDaemons.keys()];
+  const sockets = candidates.map((c) => c.path).filter(isSocket);
+  if (pids.length === 0 || sockets.length === 0) return new Map();
+  // The platform of the process facts in use: a source given for tests says which one it is.
+  return socketHolders(sockets, pids, opts.source?.platform ?? process.platform);
+}
+
+function isSocket(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSocket();
+  } catch {
+    return false;
+  }
 }
