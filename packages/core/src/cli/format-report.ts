@@ -135,7 +135,7 @@ export function evidenceText(p: ProcessReport): string {
   if (e.match) {
     parts.push(`matched ${e.match.name} ${VIA[e.match.via]}${e.match.subcommand !== undefined ? `, subcommand ${e.match.subcommand}` : ', no subcommand'}`);
   } else if (p.parentDaemon !== undefined) {
-    parts.push(`no name match: stopped as part of daemon ${p.parentDaemon}`);
+    parts.push(`no name match: in daemon ${p.parentDaemon}'s tree or group`);
   }
   if (e.parent) {
     const { pid, command, orphaned } = e.parent;
