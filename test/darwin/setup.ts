@@ -1,0 +1,28 @@
+// Setup file of the "darwin" Vitest project: every test file in it runs mcp-reaper's macOS path on
+// this Linux machine, against the live process table, through the `ps`/`lsof` stand-ins.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+// First: the core must see darwin from its first import on.
+import '../darwin/as-darwin.mjs';
+import { AS_DARWIN_PRELOAD, STANDIN_LOG_ENV } from './emulation/names.mjs';
+
+// What the tests start (the CLI, runners, watchdogs) takes the macOS path too.
+const preload = `--import ${AS_DARWIN_PRELOAD}`;
+if (!(process.env.NODE_OPTIONS ?? '').includes(preload)) {
+  process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' ');
+}
+
+// Each file logs its stand-in runs: a file that never ran `ps` did not test the macOS path at all.
+const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-darwin-'));
+const log = path.join(logDir, 'standin.log');
+process.env[STANDIN_LOG_ENV] = log;
+
+afterAll(() => {
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  fs.rmSync(logDir, { recursive: true, force: true });
+  if (!calls.some((call) => call.startsWith('ps '))) {
+    throw new Error(`darwin project: this file never ran the ps stand-in (${STANDIN_LOG_ENV}), so it did not test the macOS path`);
+  }
+});
