@@ -294,7 +294,8 @@ export async function createSandbox(): Promise<Sandbox> {
   const killAll = async (): Promise<void> => {
     // A dying daemon may have forked a moment ago: scan and kill until a pass finds nothing.
     for (let round = 0; round < 5; round++) {
-      if (process.platform === 'linux') scanForStrays();
+      // /proc, not the platform: the darwin project runs the core as macOS on Linux, and strays still exist.
+      if (fs.existsSync('/proc/self/stat')) scanForStrays();
       const victims = [...tracked].filter(([pid, record]) => stillOurs(pid, record)).map(([pid]) => pid);
       if (victims.length === 0) return;
       for (const pid of victims) {

@@ -85,6 +85,7 @@ console.log(JSON.stringify({ pid: process.pid, self, child }));`,
     expect(isAlive(child.pid!)).toBe(true);
   });
 
+  // Linux only by nature: a pid namespace, and the XDG default state dir (macOS's is ~/Library/Application Support).
   it.runIf(process.platform === 'linux')('pid 1, in a private pid namespace swept with every default', async () => {
     // Inside `unshare --pid`, a matching `mcp-server-pm daemon` is pid 1 and sweeps with no options:
     // the real name, the default state dir from XDG_DATA_HOME. Only the namespace's processes exist there.
