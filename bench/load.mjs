@@ -30,6 +30,7 @@ async function round(root, name, contender) {
   const { stdout } = await exec('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, LOAD_TABLE, JSON.stringify(input)], {
     maxBuffer: 1 << 26,
     timeout: 180_000,
+    killSignal: 'SIGKILL', // unshare --kill-child passes SIGKILL on to the namespace's init
   });
   const result = JSON.parse(stdout);
   const wrong = result.seen.filter((s) => (s.role === 'target' ? s.alive : !s.alive));

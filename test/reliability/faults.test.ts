@@ -7,15 +7,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOG_DIR_ENV } from '../../packages/core/src/config/names.js';
 import { OWNER_ENV, sweep, type SweepReport } from '../../packages/core/src/index.js';
 import { uniqueFakeName } from '../helpers/fake-daemon.js';
 import { isAlive, readStat, waitFor } from '../helpers/wait.js';
 import { pausedSource } from './harness/paused-source.js';
-import { createScene, type Scene } from './harness/scene.js';
+import { createScene, judge, settle, wrapper, type Scene, type SeenFile, type SeenProcess } from './harness/scene.js';
 
 const FAMILY = 'faults';
 const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
 const ZOMBIE_LEADER_C = fileURLToPath(new URL('./fixtures/zombie-leader.c', import.meta.url));
+const REUSE_IN_NAMESPACE = fileURLToPath(new URL('./fixtures/reuse-in-namespace.mjs', import.meta.url));
 const run = promisify(execFile);
 
 const stubborn = { FAKE_MCP_IGNORE_TERM: '1' };
@@ -58,7 +60,7 @@ describe('reliability: faults', () => {
     expect(signalled(report)).not.toContain(daemon.pid);
   });
 
-  it('the pid is reused between the survey and the signal', async () => {
+  it('the pid is reused between the survey and the signal, as the survey is shown it', async () => {
     // The survey is shown a daemon at the bystander's pid, started earlier (so, a process that has
     // since exited); from the pause on, the source tells the truth: that pid is the bystander, a real
     // process with another start time. Cycling real pids would need a pid namespace around the sweeper.
@@ -72,8 +74,27 @@ describe('reliability: faults', () => {
     });
     const report = await sweep({ names: [scene.name], dir: scene.sb.stateDir, source });
     expect(source.paused).toBe(true);
-    scene.check('the pid is reused between the survey and the signal', report);
+    scene.check('the pid is reused between the survey and the signal, as the survey is shown it', report);
     expect(report.processes).toContainEqual(expect.objectContaining({ pid: holder, action: 'terminated', reason: expect.stringContaining('before it was signalled') }));
+  });
+
+  it('the pid is reused between the survey and the signal, for real, in a pid namespace', async () => {
+    const dataHome = path.join(scene.sb.root, 'ns-data');
+    const input = { name: scene.name, bin: scene.sb.bin, bystander: wrapper(scene.sb.binDir, 'bystander'), dataHome, dist: DIST, logDirEnv: LOG_DIR_ENV };
+    const { stdout } = await run('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, REUSE_IN_NAMESPACE, JSON.stringify(input)], {
+      timeout: 60_000,
+      killSignal: 'SIGKILL', // unshare --kill-child passes SIGKILL on to the namespace's init
+    });
+    const result = JSON.parse(stdout) as { paused: boolean; daemon: number; holder: number; holderPgid: number; report: SweepReport; seen: SeenProcess[] };
+    expect(result.paused).toBe(true);
+    expect([result.holder, result.holderPgid]).toEqual([result.daemon, result.daemon]);
+    const stale = (label: string, file: string): SeenFile => ({ label, path: file, role: 'remove', problem: fs.existsSync(file) ? 'is still there' : undefined });
+    const dir = path.join(dataHome, 'AIAgentPM');
+    const verdict = judge(result.seen, [stale('its socket', path.join(dir, 'mcp.sock')), stale('its pid file', path.join(dir, 'daemon.pid'))], result.report);
+    settle(FAMILY, 'the pid is reused between the survey and the signal, in a pid namespace', verdict);
+    expect(result.report.processes).toContainEqual(
+      expect.objectContaining({ pid: result.daemon, action: 'terminated', reason: expect.stringContaining('before it was signalled') }),
+    );
   });
 
   it('a zombie target', async () => {

@@ -34,6 +34,7 @@ describe.runIf(process.platform === 'linux')('reliability: load', () => {
     const { stdout } = await run('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, LOAD_TABLE, JSON.stringify(input)], {
       maxBuffer: 1 << 26,
       timeout: 120_000,
+      killSignal: 'SIGKILL', // unshare --kill-child passes SIGKILL on to the namespace's init
     });
     const result = JSON.parse(stdout) as { table: number; daemons: number; others: number; seen: SeenProcess[]; report: Pick<SweepReport, 'ok' | 'processes' | 'files'> };
     expect([result.table, result.daemons, result.others]).toEqual([1000, 200, 799]);
