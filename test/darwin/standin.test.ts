@@ -9,6 +9,7 @@ import { socketHolders } from '../../packages/core/src/files/socket-listener.js'
 import { portListeners } from '../../packages/core/src/stack/port-listeners.js';
 import { createDarwinSource, parsePsTable, type RunCommand } from '../../packages/core/src/processes/darwin-ps.js';
 import { createLinuxSource } from '../../packages/core/src/processes/linux-proc.js';
+import { ownerTag } from '../../packages/core/src/processes/owner-tag.js';
 import { freePort } from '../helpers/net.js';
 import { isAlive, readStat, waitFor } from '../helpers/wait.js';
 import { STANDIN_BIN_DIR } from './emulation/names.mjs';
@@ -147,6 +148,16 @@ describe('ps: live processes', () => {
     expect(out.startsWith('sleep 600 ')).toBe(true);
     expect(out).toContain(' MCP_REAPER_OWNER=run-standin/w1/test-1');
     expect(await createDarwinSource({ run }).readEnv(child.pid!, 'MCP_REAPER_OWNER')).toBe('run-standin/w1/test-1');
+  });
+
+  it('a tag ownerTag() builds from a non-ASCII file name reads back the same through ps -E', async () => {
+    // ps shows arguments and environment through strvis() in the C locale: `é` would come back as
+    // `M-CM-)`, and a daemon tagged for `tests/café.test.ts` would not be its file's any more.
+    const tag = ownerTag('run-1', 'w1', 'tests/café\u00a0ünï.test.ts');
+    const child = start('sleep', ['600'], { env: { MCP_REAPER_OWNER: tag } });
+    await waitFor(() => readStat(child.pid!)?.comm === 'sleep');
+    expect(tag).toBe('run-1/w1/tests:caf%C3%A9_%C3%BCn%C3%AF.test.ts');
+    expect(await createDarwinSource({ run }).readEnv(child.pid!, 'MCP_REAPER_OWNER')).toBe(tag);
   });
 
   it('exits 1 printing nothing when none of the -p pids exist, and lists the ones that do', () => {

@@ -4,10 +4,20 @@
 
 /**
  * Builds a tag from its parts (run id, worker, test file…): white space and "=" become "_" (a tag
- * must have neither) and "/" inside a part becomes ":" (it separates the parts).
+ * must have neither), "/" inside a part becomes ":" (it separates the parts), and any other byte
+ * outside printable ASCII is percent-encoded (`café` → `caf%C3%A9`): macOS `ps -E` shows the
+ * environment through strvis() in the C locale, where `é` reads back as `M-CM-)`, and a tag that
+ * does not read back as written owns nothing.
  */
 export function ownerTag(...parts: readonly (string | number)[]): string {
-  return parts.map((part) => String(part).replace(/[\s=\0]+/g, '_').replaceAll('/', ':')).join('/');
+  return parts
+    .map((part) =>
+      String(part)
+        .replace(/[\s=\0]+/g, '_')
+        .replaceAll('/', ':')
+        .replace(/[^\x20-\x7e]/gu, (ch) => [...Buffer.from(ch)].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')),
+    )
+    .join('/');
 }
 
 /** Whether a process tagged `tag` belongs to `owner`: the same tag, or one below it (`run/w3` is under `run`). */
