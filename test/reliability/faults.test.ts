@@ -241,7 +241,7 @@ setInterval(() => {}, 1e6);
     const foreign = path.join(scene.sb.root, 'foreign.sock');
     await scene.bystander('a process listening on a foreign socket', { listen: foreign });
     scene.keep('the foreign socket', foreign);
-    await scene.bystander('a serve in use', { name: scene.name, args: ['serve'] });
+    await scene.bystander('a serve in use', { name: scene.name, dir: path.join(scene.sb.binDir, 'serve'), args: ['serve'] });
 
     const options = JSON.stringify({ names: [scene.name], dir: scene.sb.stateDir, graceMs: 300 });
     const code = `const { sweep } = await import(${JSON.stringify(DIST)}); console.log(JSON.stringify(await sweep(${options})));`;

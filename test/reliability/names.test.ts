@@ -160,7 +160,7 @@ const rows: Row[] = [
   {
     title: '`<name> serve` whose client (its parent) still runs',
     async build(scene) {
-      await scene.bystander('a serve in use', { name: scene.name, args: ['serve'] });
+      await scene.bystander('a serve in use', { name: scene.name, dir: path.join(scene.sb.binDir, 'serve'), args: ['serve'] });
     },
   },
 ];

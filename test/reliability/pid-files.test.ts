@@ -2,6 +2,7 @@
 // that is a live daemon, and removes the file only when it is stale and a file (or a link, as a link).
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweep, type SweepOptions, type SweepReport } from '../../packages/core/src/index.js';
@@ -78,7 +79,7 @@ const rows: Row[] = [
     build: async (scene) => {
       // `<name> serve` owned by a live parent (this worker) is a match the sweep keeps: only its start
       // time, later than the file's, tells that the file is not its.
-      const reused = await scene.bystander('a `serve` holding the reused pid', { name: scene.name, args: ['serve'] });
+      const reused = await scene.bystander('a `serve` holding the reused pid', { name: scene.name, dir: path.join(scene.sb.binDir, 'serve'), args: ['serve'] });
       write(scene, String(reused));
       const anHourAgo = new Date(Date.now() - 3_600_000);
       fs.utimesSync(scene.sb.pidFile, anHourAgo, anHourAgo);

@@ -118,7 +118,7 @@ export function wrapper(dir: string, fileName: string, script = BYSTANDER_SCRIPT
 export interface BystanderOptions {
   /** File name of its wrapper, and so its kernel name (default `bystander`). */
   name?: string;
-  /** The wrapper's directory (default the sandbox's bin dir). */
+  /** The wrapper's directory (default the sandbox's bin dir; give another for the daemon's own name, or it replaces the fake). */
   dir?: string;
   args?: string[];
   /** Listen on this Unix socket. */
