@@ -140,6 +140,14 @@ describe('parsePsTable on the recorded macOS output', () => {
     expect(isDead(processes.get(7301))).toBe(false);
   });
 
+  it('takes `(ucomm)` as no arguments only when it is the ucomm, and `<defunct>` (other BSDs) too', () => {
+    const status = ' 7310  7280  7280   501 Z    Wed Nov 25 11:41:03 2026     mcp-server-pm   \n 7311  7280  7280   501 S    Wed Nov 25 11:41:03 2026     sh              \n';
+    const parsed = byPid(parsePsTable(status, ' 7310 <defunct>\n 7311 (mcp-server-pm)\n'));
+    expect(parsed.get(7310)?.argv).toEqual([]);
+    // A process whose real argv[0] is `(mcp-server-pm)` keeps it: its ucomm is another name.
+    expect(parsed.get(7311)?.argv).toEqual(['(mcp-server-pm)']);
+  });
+
   it('drops pids that appear in only one of the two outputs (raced with exit or start)', () => {
     expect(STATUS).toMatch(/^ 7795 /m);
     expect(ARGS).toMatch(/^ 7802 /m);
