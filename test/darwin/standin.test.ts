@@ -39,21 +39,24 @@ const run: RunCommand = async (file, args, env) => standin(file as 'ps' | 'lsof'
 // lstart left in 28 (`%c`: `Mon Nov  2 09:05:01 2026`), ucomm left in 16; one space between.
 const STATUS_SHAPE = /^[ \d]{4}\d [ \d]{4}\d [ \d]{4}\d [ \d]{4}\d [A-Z][<NXEs+]* {0,3} [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4} {4} (.{16})$/;
 
-const children: ChildProcess[] = [];
+// Detached children are killed with their process group: a shell's own child goes with it.
+const children: Array<{ child: ChildProcess; group: boolean }> = [];
 let root: string;
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-standin-'));
 });
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const { child, group } of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (group) process.kill(-child.pid!, 'SIGKILL');
+    else child.kill('SIGKILL');
   }
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function start(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string; detached?: boolean } = {}) {
   const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ...options.env }, cwd: options.cwd, detached: options.detached });
-  children.push(child);
+  children.push({ child, group: options.detached === true });
   return child;
 }
 
@@ -92,7 +95,7 @@ describe('ps: the recorded macOS output and the stand-in have the same shape', (
 describe('ps: live processes', () => {
   it('shows arguments with spaces joined, and non-ASCII bytes as strvis() does in the C locale', async () => {
     // `sleep; :` keeps bash itself running (a last simple command would be exec'd in its place).
-    const child = start('bash', ['-c', 'sleep 600; :', 'arg with spaces', 'café\ttab']);
+    const child = start('bash', ['-c', 'sleep 600; :', 'arg with spaces', 'café\ttab'], { detached: true });
     await waitFor(() => readStat(child.pid!)?.comm === 'bash');
     const r = standin('ps', ['-ww', ...ARGS, '-p', String(child.pid)]);
     expect(r).toMatchObject({ status: 0, stdout: `${String(child.pid).padStart(5)} bash -c sleep 600; : arg with spaces cafM-CM-)^Itab\n` });
