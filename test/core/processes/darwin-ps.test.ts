@@ -377,13 +377,29 @@ describe.runIf(hasPs)('createDarwinSource with the default runner (real ps)', ()
 });
 
 describe('readEnv on macOS', () => {
+  // `ps -E -o command=` is the command line, then the environment; `ps -o args=` the command line alone.
+  const withEnv = (command: string, environment: string) => (call: Call) =>
+    call.args.includes('-E') ? `${command} ${environment}\n` : `${command}\n`;
+  const COMMAND = '/Applications/AIAgentPM.app/Contents/MacOS/mcp-server-pm daemon --socket-path /tmp/uc003.sock --foreground';
+
   it('finds the owner tag in `ps -E` output, and nothing for an unset variable', async () => {
-    const { run, calls } = recorder(() => fixture('ps-env.txt'));
+    const recorded = fixture('ps-env.txt').trim();
+    expect(recorded.startsWith(`${COMMAND} `)).toBe(true);
+    const { run, calls } = recorder(withEnv(COMMAND, recorded.slice(COMMAND.length + 1)));
     const source = createDarwinSource({ run });
     await expect(source.readEnv(7415, 'MCP_REAPER_OWNER')).resolves.toBe('run-1f3a/w2/test-7');
     await expect(source.readEnv(7415, 'AIAGENTPM_DB_PATH')).resolves.toBe('/tmp/uc003.db');
     await expect(source.readEnv(7415, 'MCP_REAPER_RUN')).resolves.toBeUndefined();
-    expect(calls[0]).toMatchObject({ file: 'ps', args: ['-E', '-ww', '-o', 'command=', '-p', '7415'], env: PS_ENV });
+    expect(calls).toContainEqual({ file: 'ps', args: ['-E', '-ww', '-o', 'command=', '-p', '7415'], env: PS_ENV });
+    expect(calls).toContainEqual({ file: 'ps', args: ['-ww', '-o', 'args=', '-p', '7415'], env: PS_ENV });
+  });
+
+  it('never takes an argument that reads MCP_REAPER_OWNER=… for the tag', async () => {
+    const spoofing = `${COMMAND} MCP_REAPER_OWNER=run-other`;
+    const source = createDarwinSource({ run: recorder(withEnv(spoofing, 'HOME=/Users/dev MCP_REAPER_OWNER=run-mine')).run });
+    await expect(source.readEnv(7415, 'MCP_REAPER_OWNER')).resolves.toBe('run-mine');
+    const untagged = createDarwinSource({ run: recorder(withEnv(spoofing, 'HOME=/Users/dev')).run });
+    await expect(untagged.readEnv(7415, 'MCP_REAPER_OWNER')).resolves.toBeUndefined();
   });
 
   it('gives undefined when ps fails', async () => {

@@ -201,14 +201,19 @@ export function createDarwinSource(options: DarwinSourceOptions = {}): ProcessSo
 
     async readEnv(pid, name) {
       // -E appends the process's environment to its command line (only for our own processes,
-      // which are the only ones a sweep may touch anyway).
+      // which are the only ones a sweep may touch anyway). The command line alone, read beside it,
+      // marks where the environment starts: an argument `MCP_REAPER_OWNER=…` is not a tag.
       let output: string;
+      let args: string;
       try {
-        output = await run('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], env);
+        [output, args] = await Promise.all([
+          run('ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], env),
+          run('ps', ['-ww', '-o', 'args=', '-p', String(pid)], env),
+        ]);
       } catch {
         return undefined;
       }
-      return findEnvInCommand(output, name);
+      return findEnvInCommand(output.trim(), name, args.trim());
     },
   };
 }

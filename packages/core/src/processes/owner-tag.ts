@@ -28,10 +28,13 @@ export function isOwnedBy(tag: string | undefined, owner: string): boolean {
 /**
  * Finds `NAME=value` in `ps -E` output on macOS, where the environment follows the command line
  * separated by spaces. Tags are written without white space (the options refuse it), so a value
- * ends at the next space.
+ * ends at the next space. `args` is the same process's command line as `ps -o args=` prints it: the
+ * search starts after it, so an argument that reads `NAME=value` is never taken for the variable.
+ * (Without it, or when the process retitled itself between the two reads, the whole text is searched.)
  */
-export function findEnvInCommand(text: string, name: string): string | undefined {
-  const match = new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(text);
+export function findEnvInCommand(text: string, name: string, args?: string): string | undefined {
+  const environment = args !== undefined && args !== '' && text.startsWith(args) ? text.slice(args.length) : text;
+  const match = new RegExp(`(?:^|\\s)${name}=(\\S*)`).exec(environment);
   return match?.[1];
 }
 
