@@ -110,9 +110,10 @@ describe('ps: live processes', () => {
     const child = start(bin, ['600'], { cwd: dir, detached: true });
     await waitFor(() => readStat(child.pid!)?.comm === 'mcpt-standin-lo');
     const status = standin('ps', ['-ww', ...STATUS, '-p', String(child.pid)]).stdout;
-    // Its own session (detached): `s`, and the name cut to 16, padded like every other column.
+    // Its own session (detached): `s` (after `N` when the suite itself runs under nice), and the
+    // name cut to 16, padded like every other column.
     expect(status.replace(/\n$/, '')).toMatch(STATUS_SHAPE);
-    expect(status).toMatch(/^ *\d+ +\d+ +\d+ +\d+ Ss? +.{24} {5}mcpt-standin-lon\n$/);
+    expect(status).toMatch(/^ *\d+ +\d+ +\d+ +\d+ SN?s +.{24} {5}mcpt-standin-lon\n$/);
     const args = standin('ps', ['-ww', ...ARGS, '-p', String(child.pid)]).stdout;
     expect(args).toBe(`${String(child.pid).padStart(5)} ${bin} 600\n`);
     const info = parsePsTable(status, args)[0]!;
