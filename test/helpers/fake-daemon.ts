@@ -9,8 +9,8 @@
 //
 // Every fake runs under a unique kernel name (`mcpt-xxxxxx`, never `mcp-server-pm`, which other
 // sessions' tests sweep), from a wrapper in the sandbox's own bin dir. Cleanup kills only processes
-// it can prove are this sandbox's: same start time as when recorded, and a command line that still
-// names the sandbox's bin dir (or is exactly what was spawned).
+// it can prove are this sandbox's: same start time as when recorded, and either spawned here (even
+// if it exec'd into something else since) or with a command line that names the sandbox's bin dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -145,8 +145,8 @@ export interface Sandbox {
 /** A pid cleanup may kill, with what identifies it as ours. */
 interface Tracked {
   startTime: string;
-  /** The argv it was spawned with, for direct children whose command is outside binDir. */
-  argv?: string[];
+  /** Spawned here (not found by a scan or learned elsewhere): its start time alone proves it ours. */
+  spawned?: true;
 }
 
 const OUTPUT_LIMIT = 1 << 20;
@@ -169,10 +169,10 @@ export async function createSandbox(): Promise<Sandbox> {
   let readyCounter = 0;
   let cleaning: Promise<void> | undefined;
 
-  const track = (pid: number, argv?: string[]): void => {
+  const track = (pid: number, spawned = false): void => {
     const stat = readStat(pid);
     if (stat === undefined || tracked.has(pid)) return;
-    tracked.set(pid, argv ? { startTime: stat.startTime, argv } : { startTime: stat.startTime });
+    tracked.set(pid, spawned ? { startTime: stat.startTime, spawned } : { startTime: stat.startTime });
   };
 
   const environment = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
@@ -207,7 +207,7 @@ export async function createSandbox(): Promise<Sandbox> {
     if (child.pid === undefined) {
       throw new Error(`could not spawn ${command}`);
     }
-    track(child.pid, [command, ...args]);
+    track(child.pid, true);
     let out = '';
     let err = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -279,9 +279,10 @@ export async function createSandbox(): Promise<Sandbox> {
     const stat = readStat(pid);
     if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false;
     if (stat.startTime !== record.startTime) return false; // pid reused by someone else
-    const argv = readCmdline(pid) ?? [];
-    if (argv.some((arg) => arg.startsWith(binDir + path.sep))) return true;
-    return record.argv !== undefined && sameArgv(argv, record.argv);
+    // Spawned here, with this start time: ours, whatever it exec'd into since (`exec -a`) or however
+    // it retitled itself; its command line no longer names the bin dir.
+    if (record.spawned) return true;
+    return (readCmdline(pid) ?? []).some((arg) => arg.startsWith(binDir + path.sep));
   };
 
   /** Live processes whose argv names this sandbox's bin dir, e.g. a daemon whose ready file we never read. */
@@ -359,10 +360,6 @@ function readReadyFile(file: string): ReadyInfo | undefined {
     return undefined;
   }
   return JSON.parse(text) as ReadyInfo;
-}
-
-function sameArgv(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((arg, i) => arg === b[i]);
 }
 
 function diagnostics(launcher: RawProcess, logFile: string): string {
