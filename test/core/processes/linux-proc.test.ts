@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLinuxSource } from '../../../packages/core/src/processes/linux-proc.js';
-import { isDead } from '../../../packages/core/src/processes/process-info.js';
+import { isDead, isExiting } from '../../../packages/core/src/processes/process-info.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const started: number[] = [];
@@ -60,5 +60,29 @@ describe.runIf(process.platform === 'linux')('the /proc source', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve)); // node reaps its own child
     await waitFor(async () => !(await source.probe([child.pid!])).has(child.pid!), { message: 'the pid to vanish' });
+  });
+  it('tells a node process on its way out (a zombie leader whose threads exit too) as exiting', async () => {
+    // Node's main thread ends first: for a few ms the leader is Z with its other threads still
+    // exiting. Such a process must not pass for a live match (its command line reads empty).
+    const source = createLinuxSource();
+    const caught: Array<{ groupExiting: boolean | undefined; exiting: boolean }> = [];
+    for (let round = 0; round < 20 && caught.length < 3; round++) {
+      const child = spawn(process.execPath, ['-e', round % 2 ? 'process.exit(0)' : 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      started.push(child.pid!);
+      if (round % 2 === 0) setTimeout(() => child.kill('SIGTERM'), 50);
+      for (;;) {
+        const info = (await source.probe([child.pid!])).get(child.pid!);
+        if (info === undefined || isDead(info)) break;
+        if (info.state === 'Z' && (info.threads ?? 1) > 1) {
+          caught.push({ groupExiting: info.groupExiting, exiting: isExiting(info, 'linux') });
+          break;
+        }
+        await new Promise((resolve) => setImmediate(resolve)); // let the kill timer and the exit event run
+      }
+      await exited;
+    }
+    expect(caught.length, 'no exiting node process was caught as a zombie leader with threads').toBeGreaterThan(0);
+    expect(caught).toEqual(caught.map(() => ({ groupExiting: true, exiting: true })));
   });
 });

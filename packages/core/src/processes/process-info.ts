@@ -20,6 +20,11 @@ export interface ProcessInfo {
   state: string;
   /** Live threads (Linux only): a zombie group leader can still have threads that hold its files. */
   threads?: number;
+  /**
+   * Linux, a zombie leader with threads left only: whether those threads are exiting too (the whole
+   * process is ending) rather than serving on after the main thread ended on purpose.
+   */
+  groupExiting?: boolean;
   /** Opaque start-time key: the same pid with the same key is the same process (pid reuse check). */
   startKey: string;
   /** Start time in ms since the epoch (Linux: within ~1 s, boot time has 1 s resolution; macOS: 1 s). */
@@ -44,13 +49,16 @@ export function isDead(info: ProcessInfo | undefined): boolean {
  * nothing, is gone in a moment, and belongs to whoever is stopping it: a sweep leaves it out. (Kernel
  * threads read empty too; they are never a daemon.) macOS `ps` shows no such state.
  *
- * Not so a zombie leader whose other threads run on (see isDead): its command line reads empty too,
- * but its main thread may have ended on purpose (pthread_exit) while the rest serves for good. Left
- * out, it was neither stopped nor reported by any sweep (the reliability suite's zombie-leader case);
- * a SIGKILL to one that is only dying costs nothing.
+ * A zombie leader whose other threads are left reads empty too. It is exiting when those threads
+ * are (`groupExiting`: a node process on its way out is one for a few milliseconds, and taking it
+ * for a live match made a sweep stop, keep or skip a process that was already ending: another
+ * run's daemon, or a launcher in the sweep's own process group). It is not when they run on after
+ * the main thread ended on purpose (pthread_exit): that one serves for good, and left out it was
+ * neither stopped nor reported by any sweep (the reliability suite's zombie-leader case).
  */
 export function isExiting(info: ProcessInfo, platform: 'linux' | 'darwin'): boolean {
-  return platform === 'linux' && info.argv.length === 0 && !(info.state === 'Z' && (info.threads ?? 1) > 1);
+  if (platform !== 'linux' || info.argv.length > 0) return false;
+  return !(info.state === 'Z' && (info.threads ?? 1) > 1) || info.groupExiting !== false;
 }
 
 /** The command line as one string, for reports. */
