@@ -14,7 +14,8 @@ afterEach(() => sb.cleanup());
 const sweepOf = (extra = {}) => sweep({ names: [sb.name], dir: sb.stateDir, ...extra });
 
 /** The real /proc source plus one process that exists only in the listing (a ghost). */
-function withGhost(ghost: Partial<ProcessInfo> & { pid: number }, aliveForever: boolean): ProcessSource {
+/** A process only the source sees; `stuckIn` keeps it alive after SIGKILL in that state (D on Linux, U on macOS). */
+function withGhost(ghost: Partial<ProcessInfo> & { pid: number }, stuckIn?: 'D' | 'U'): ProcessSource {
   const real = createLinuxSource();
   const info: ProcessInfo = {
     ppid: 1,
@@ -33,7 +34,7 @@ function withGhost(ghost: Partial<ProcessInfo> & { pid: number }, aliveForever: 
     list: async (wantsArgv) => [...(await real.list(wantsArgv)), info],
     probe: async (pids) => {
       const found = await real.probe(pids.filter((pid) => pid !== info.pid));
-      if (aliveForever && pids.includes(info.pid)) found.set(info.pid, { ...info, state: 'D' });
+      if (stuckIn && pids.includes(info.pid)) found.set(info.pid, { ...info, state: stuckIn });
       return found;
     },
     readUid: async (pid) => (pid === info.pid ? process.getuid!() : real.readUid(pid)),
@@ -82,18 +83,18 @@ describe('stopping', () => {
     expect(report.processes).toEqual([expect.objectContaining({ pid: daemon.pid, action: 'terminated', signal: 'SIGTERM' })]);
   });
 
-  it('reports a process that outlives SIGKILL as survived, and the sweep as not ok', async () => {
+  it.each(['D', 'U'] as const)('reports a process that outlives SIGKILL in state %s as survived, and the sweep as not ok', async (state) => {
     const pid = await freePid();
-    const report = await sweep({ names: [sb.name], dir: sb.stateDir, graceMs: 20, killWaitMs: 50, source: withGhost({ pid }, true) });
+    const report = await sweep({ names: [sb.name], dir: sb.stateDir, graceMs: 20, killWaitMs: 50, source: withGhost({ pid }, state) });
     expect(report.ok).toBe(false);
     expect(report.processes).toEqual([
-      expect.objectContaining({ pid, action: 'survived', signal: 'SIGKILL', reason: expect.stringContaining('uninterruptible sleep (state D)') }),
+      expect.objectContaining({ pid, action: 'survived', signal: 'SIGKILL', reason: expect.stringContaining(`uninterruptible sleep (state ${state})`) }),
     ]);
   });
 
   it('takes a process that vanished between the scan and the signal as gone', async () => {
     const pid = await freePid();
-    const report = await sweep({ names: [sb.name], dir: sb.stateDir, source: withGhost({ pid }, false) });
+    const report = await sweep({ names: [sb.name], dir: sb.stateDir, source: withGhost({ pid }) });
     expect(report.ok).toBe(true);
     expect(report.processes).toEqual([
       expect.objectContaining({ pid, action: 'terminated', reason: expect.stringContaining('exited on its own before it was signalled') }),

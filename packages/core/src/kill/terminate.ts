@@ -71,9 +71,10 @@ async function signalTargets(
 
 function survivorReason(info: ProcessInfo, now: ProcessInfo | undefined, waitedMs: number): string {
   const state = now?.state ?? info.state;
+  // Uninterruptible sleep is D on Linux and U on macOS (BSD ps).
   const hint =
-    state === 'D'
-      ? 'it is in uninterruptible sleep (state D), usually stuck on disk or network I/O: it exits when that returns'
+    state === 'D' || state === 'U'
+      ? `it is in uninterruptible sleep (state ${state}), usually stuck on disk or network I/O: it exits when that returns`
       : `check it with: ps -o pid,stat,wchan,command -p ${info.pid}`;
   return `still running ${waitedMs} ms after SIGKILL; ${hint}`;
 }
