@@ -19,6 +19,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LOG_DIR_ENV, LOG_DIR_PREFIX } from '../../packages/core/src/config/names.js';
 import { isAlive, liveProcesses, readCmdline, readStat, waitFor } from './wait.js';
 
 /** Absolute path of the fake daemon's implementation. */
@@ -163,6 +164,7 @@ export async function createSandbox(): Promise<Sandbox> {
   const bin = await installFake(binDir, name);
 
   const tracked = new Map<number, Tracked>();
+  const logDirs = new Set<string>();
   // Exit events of the children spawned here: cleanup waits for them, so that no ProcessWrap of this
   // test is still open in the next one (a test that counts the event loop's handles would see it).
   const exits: Array<Promise<unknown>> = [];
@@ -299,6 +301,11 @@ export async function createSandbox(): Promise<Sandbox> {
       if (fs.existsSync('/proc/self/stat')) scanForStrays();
       const victims = [...tracked].filter(([pid, record]) => stillOurs(pid, record)).map(([pid]) => pid);
       if (victims.length === 0) return;
+      // A daemon startDaemon() started logs to a temp dir that whoever stops it removes: here, us.
+      for (const pid of victims) {
+        const dir = logDirOf(pid);
+        if (dir !== undefined) logDirs.add(dir);
+      }
       for (const pid of victims) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -317,6 +324,7 @@ export async function createSandbox(): Promise<Sandbox> {
     cleaning ??= (async () => {
       try {
         await killAll();
+        for (const dir of logDirs) await fsp.rm(dir, { recursive: true, force: true });
         // Every direct child is dead by now: its exit event follows as soon as Node reaps it.
         await Promise.race([Promise.all(exits), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       } finally {
@@ -419,4 +427,16 @@ export function socketRpc(socketPath: string, requests: readonly object[], timeo
       if (replies.length < expected) finish(new Error(`${socketPath} closed after ${replies.length}/${expected} replies`));
     });
   });
+}
+
+/** The temp log dir startDaemon() gave this process (MCP_REAPER_LOG_DIR), if it is one. */
+function logDirOf(pid: number): string | undefined {
+  let environ: string;
+  try {
+    environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const dir = environ.split('\0').find((entry) => entry.startsWith(`${LOG_DIR_ENV}=`))?.slice(LOG_DIR_ENV.length + 1);
+  return dir !== undefined && path.dirname(dir) === os.tmpdir() && path.basename(dir).startsWith(LOG_DIR_PREFIX) ? dir : undefined;
 }
