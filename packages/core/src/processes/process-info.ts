@@ -54,7 +54,8 @@ export function isDead(info: ProcessInfo | undefined): boolean {
  * for a live match made a sweep stop, keep or skip a process that was already ending: another
  * run's daemon, or a launcher in the sweep's own process group). It is not when they run on after
  * the main thread ended on purpose (pthread_exit): that one serves for good, and left out it was
- * neither stopped nor reported by any sweep (the reliability suite's zombie-leader case).
+ * neither stopped nor reported by any sweep (the reliability suite's zombie-leader case). A thread
+ * can be caught mid-exit without a sign of it: withoutExiting() looks at such a leader twice.
  */
 export function isExiting(info: ProcessInfo, platform: 'linux' | 'darwin'): boolean {
   if (platform !== 'linux' || info.argv.length > 0) return false;

@@ -12,6 +12,7 @@ import { GONE, type ProcessEvidence } from '../report.js';
 import { commandLine, isDead, isExiting, type ProcessInfo } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
 import { ProcessTree } from '../processes/process-tree.js';
+import { withoutExiting } from '../processes/without-exiting.js';
 import { isOwnedBy } from '../processes/owner-tag.js';
 import { protectedSet, type ProtectedSet } from '../processes/protected-set.js';
 import { isScoped, scopeReason, type Scope } from '../processes/scope.js';
@@ -153,8 +154,9 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
 
   // First only the processes whose kernel name can match (see mayMatch), which is cheap; the whole
   // table (parents, ancestors, descendants, groups) only when one of them does match.
-  const found = (await source.find((kernelName) => mayMatch(kernelName, names))).filter(
-    (info) => !isDead(info) && !isExiting(info, source.platform) && matchDaemon(info, names),
+  const found = await withoutExiting(
+    (await source.find((kernelName) => mayMatch(kernelName, names))).filter((info) => !isDead(info) && matchDaemon(info, names)),
+    source,
   );
 
   // A scoped sweep (one owner's or one process's daemons) sees nothing else: another worker's
