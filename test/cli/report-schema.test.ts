@@ -10,7 +10,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OWNER_ENV, REPORT_VERSION, sweep, type ProcessInfo, type ProcessSource, type SweepReport } from '../../packages/core/src/index.js';
 import { createLinuxSource } from '../../packages/core/src/processes/linux-proc.js';
-import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
+import { createSandbox, startSupervisor, type Sandbox } from '../helpers/fake-daemon.js';
 import { runCli } from '../helpers/run-cli.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
@@ -123,7 +123,7 @@ describe.runIf(process.platform === 'linux')('real reports validate', () => {
   });
 
   it('respawned: a daemon a supervisor starts again', async () => {
-    const first = await startSupervised();
+    const first = await startSupervisor(sb).firstDaemon;
     const report = await sweep({ names: [sb.name], dir: sb.stateDir, respawnWindowMs: 3000 });
     expect(report.processes).toContainEqual(expect.objectContaining({ pid: first, action: 'terminated' }));
     const respawned = report.processes.find((p) => p.action === 'respawned');
@@ -194,27 +194,6 @@ function withStuckGhost(pid: number): ProcessSource {
     },
     readUid: async (p) => (p === pid ? process.getuid!() : real.readUid(p)),
   };
-}
-
-/** A small supervisor (as launchd's KeepAlive) that starts the daemon again each time it exits; resolves to the first daemon. */
-async function startSupervised(): Promise<number> {
-  const ready = path.join(sb.root, 'first-ready.json');
-  const script = path.join(sb.binDir, 'supervisor.mjs');
-  fs.writeFileSync(
-    script,
-    `import { spawn } from 'node:child_process';
-const start = (ready) => {
-  const env = { ...process.env, ...(ready ? { FAKE_MCP_READY_FILE: ready } : {}) };
-  spawn(${JSON.stringify(sb.bin)}, ['daemon', '--foreground', '--socket-path', ${JSON.stringify(path.join(sb.root, 'kept-alive.sock'))}], { stdio: 'ignore', env })
-    .on('exit', () => start());
-};
-start(${JSON.stringify(ready)});
-setInterval(() => {}, 1e6);
-`,
-  );
-  sb.spawnRaw([script], {}, { command: process.execPath, detached: true, stdio: 'ignore' });
-  await waitFor(() => fs.existsSync(ready), { message: 'the supervised daemon' });
-  return (JSON.parse(fs.readFileSync(ready, 'utf8')) as { pid: number }).pid;
 }
 
 /** Another live run (test/fixtures/run-holder.mjs on the built core) holding one daemon on the sandbox's socket. */

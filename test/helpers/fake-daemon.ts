@@ -440,3 +440,29 @@ function logDirOf(pid: number): string | undefined {
   const dir = environ.split('\0').find((entry) => entry.startsWith(`${LOG_DIR_ENV}=`))?.slice(LOG_DIR_ENV.length + 1);
   return dir !== undefined && path.dirname(dir) === os.tmpdir() && path.basename(dir).startsWith(LOG_DIR_PREFIX) ? dir : undefined;
 }
+
+/**
+ * A small supervisor in `sb`, like launchd's KeepAlive: starts the sandbox's daemon (foreground, on
+ * `kept-alive.sock`), and again each time it exits. Resolves `firstDaemon` to the first one's pid.
+ */
+export function startSupervisor(sb: Sandbox): { pid: number; firstDaemon: Promise<number> } {
+  const ready = path.join(sb.root, 'first-ready.json');
+  const script = path.join(sb.binDir, 'supervisor.mjs');
+  fs.writeFileSync(
+    script,
+    `import { spawn } from 'node:child_process';
+const start = (ready) => {
+  const env = { ...process.env, ...(ready ? { FAKE_MCP_READY_FILE: ready } : {}) };
+  spawn(${JSON.stringify(sb.bin)}, ['daemon', '--foreground', '--socket-path', ${JSON.stringify(path.join(sb.root, 'kept-alive.sock'))}], { stdio: 'ignore', env })
+    .on('exit', () => start());
+};
+start(${JSON.stringify(ready)});
+setInterval(() => {}, 1e6);
+`,
+  );
+  const supervisor = sb.spawnRaw([script], {}, { command: process.execPath, detached: true, stdio: 'ignore' });
+  const firstDaemon = waitFor(() => fs.existsSync(ready), { message: 'the supervised daemon' }).then(
+    () => (JSON.parse(fs.readFileSync(ready, 'utf8')) as { pid: number }).pid,
+  );
+  return { pid: supervisor.pid, firstDaemon };
+}

@@ -1,12 +1,11 @@
 // Supervised daemons: one that a supervisor starts again right after the sweep is reported, with
 // how to stop the supervisor, and the sweep is not ok.
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '../../../packages/core/src/index.js';
 import { mayBeRestarted } from '../../../packages/core/src/kill/find-respawned.js';
 import type { ProcessInfo } from '../../../packages/core/src/processes/process-info.js';
-import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
+import { createSandbox, startSupervisor, type Sandbox } from '../../helpers/fake-daemon.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { readStat, waitFor } from '../../helpers/wait.js';
 
@@ -16,32 +15,9 @@ beforeEach(async () => {
 });
 afterEach(() => sb.cleanup());
 
-/** A small supervisor, like launchd's KeepAlive: starts the daemon, and again each time it exits. */
-function startSupervisor(): { pid: number; firstDaemon: Promise<number> } {
-  const ready = path.join(sb.root, 'first-ready.json');
-  const script = path.join(sb.binDir, 'supervisor.mjs');
-  fs.writeFileSync(
-    script,
-    `import { spawn } from 'node:child_process';
-const start = (ready) => {
-  const env = { ...process.env, ...(ready ? { FAKE_MCP_READY_FILE: ready } : {}) };
-  spawn(${JSON.stringify(sb.bin)}, ['daemon', '--foreground', '--socket-path', ${JSON.stringify(path.join(sb.root, 'kept-alive.sock'))}], { stdio: 'ignore', env })
-    .on('exit', () => start());
-};
-start(${JSON.stringify(ready)});
-setInterval(() => {}, 1e6);
-`,
-  );
-  const supervisor = sb.spawnRaw([script], {}, { command: process.execPath, detached: true, stdio: 'ignore' });
-  const firstDaemon = waitFor(() => fs.existsSync(ready), { message: 'the supervised daemon' }).then(
-    () => (JSON.parse(fs.readFileSync(ready, 'utf8')) as { pid: number }).pid,
-  );
-  return { pid: supervisor.pid, firstDaemon };
-}
-
 describe('a supervised daemon', () => {
   it('is reported as respawned, naming its supervisor, and the sweep is not ok', async () => {
-    const supervisor = startSupervisor();
+    const supervisor = startSupervisor(sb);
     const first = await supervisor.firstDaemon;
     // A wide window: on a loaded machine the supervisor may take a while to start the daemon again.
     const report = await sweep({ names: [sb.name], dir: sb.stateDir, respawnWindowMs: 3000 });
@@ -55,7 +31,7 @@ describe('a supervised daemon', () => {
   });
 
   it('makes the CLI exit 1 and say so', async () => {
-    const supervisor = startSupervisor();
+    const supervisor = startSupervisor(sb);
     await supervisor.firstDaemon;
     const { code, stdout, stderr } = await runCli(['--dir', sb.stateDir, '--name', sb.name, '--respawn-window', '3000'], sb.root, {
       NO_COLOR: '1',
@@ -66,7 +42,7 @@ describe('a supervised daemon', () => {
   });
 
   it('is not looked for with respawnWindowMs 0', async () => {
-    const supervisor = startSupervisor();
+    const supervisor = startSupervisor(sb);
     const first = await supervisor.firstDaemon;
     const report = await sweep({ names: [sb.name], dir: sb.stateDir, respawnWindowMs: 0 });
     expect(report.processes).toEqual([expect.objectContaining({ pid: first, action: 'terminated' })]);
