@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { LOG_DIR_ENV } from '../config/names.js';
 import type { OutputLog } from './output-log.js';
 import type { DaemonExit } from './stop-group.js';
+import { asShellSees } from './spawn-error.js';
 
 /** A process started by `spawnDetached()`, and how it ended, once it has. */
 export interface DetachedChild {
@@ -25,11 +26,12 @@ export interface DetachedChild {
  */
 export function spawnDetached(file: string, args: readonly string[], options: { cwd: string; env: Readonly<Record<string, string | undefined>>; log: OutputLog }): DetachedChild {
   const { log } = options;
+  const env = { ...process.env, ...options.env, [LOG_DIR_ENV]: log.tempDir };
   let child: ChildProcess;
   try {
     child = spawn(file, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env, [LOG_DIR_ENV]: log.tempDir },
+      env,
       detached: true,
       shell: false,
       stdio: ['ignore', log.fd, log.fd],
@@ -45,7 +47,7 @@ export function spawnDetached(file: string, args: readonly string[], options: { 
   const exited = new Promise<DaemonExit>((resolve) => {
     child.once('exit', (code, signal) => resolve((exit = { code, signal })));
     child.once('error', (error: NodeJS.ErrnoException) => {
-      spawnError ??= error;
+      spawnError ??= asShellSees(error, file, env);
       resolve((exit ??= { code: null, signal: null }));
     });
   });

@@ -20,6 +20,7 @@ import {
   type OutputStream,
 } from '../command.js';
 import { formatReport } from '../format-report.js';
+import { asShellSees } from '../../daemon/spawn-error.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -229,7 +230,7 @@ function startChild(ctx: Context, file: string, args: string[], env: NodeJS.Proc
       debug('command error: %s', error.message);
       if (child.pid === undefined) {
         removeHandlers();
-        resolve({ kind: 'spawn-error', error });
+        resolve({ kind: 'spawn-error', error: asShellSees(error, file, env) });
       }
     });
   });
