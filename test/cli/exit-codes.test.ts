@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
 import { runCli } from '../helpers/run-cli.js';
+import { describeNeeds, needs } from '../helpers/needs.js';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -40,7 +41,7 @@ function brokenStack(): string {
   return dir;
 }
 
-describe.runIf(process.platform === 'linux')('exit codes', () => {
+describeNeeds([needs.proc], 'exit codes', () => {
   it('sweep: 0 clean, 1 not clean (a process skipped for safety), 2 bad usage', async () => {
     expect((await cli(...scoped())).code).toBe(0);
     const daemon = await startInOwnGroup();

@@ -8,6 +8,7 @@ import { runCli } from '../helpers/run-cli.js';
 import type { SweepReport } from '../../packages/core/src/report.js';
 import { createSandbox, uniqueFakeName, type Sandbox } from '../helpers/fake-daemon.js';
 import { isAlive } from '../helpers/wait.js';
+import { itNeeds, needs } from '../helpers/needs.js';
 
 const temps: string[] = [];
 let sandbox: Sandbox | undefined;
@@ -94,7 +95,7 @@ describe('sweep output', () => {
   });
 
   // Needs root: only root can give a file to another user. The engine skips other users' files.
-  it.runIf(process.getuid?.() === 0)('exits 1 with the problem on stderr when a file must be skipped', async () => {
+  itNeeds([needs.root], 'exits 1 with the problem on stderr when a file must be skipped', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'foreign.sock');
     fs.writeFileSync(file, '');

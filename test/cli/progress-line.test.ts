@@ -6,6 +6,7 @@ import { main } from '../../packages/core/src/cli/main.js';
 import { createColors } from '../../packages/core/src/cli/format-report.js';
 import { PROGRESS_AFTER_MS, progressLine } from '../../packages/core/src/cli/progress-line.js';
 import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
+import { describeNeeds, needs } from '../helpers/needs.js';
 
 const ERASE = '\r\u001b[K';
 
@@ -42,7 +43,7 @@ describe('progressLine', () => {
   });
 });
 
-describe.runIf(process.platform === 'linux')('the sweep command', () => {
+describeNeeds([needs.proc], 'the sweep command', () => {
   let sb: Sandbox;
   beforeEach(async () => {
     sb = await createSandbox();

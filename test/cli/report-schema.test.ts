@@ -13,6 +13,7 @@ import { createLinuxSource } from '../../packages/core/src/processes/linux-proc.
 import { createSandbox, startSupervisor, type Sandbox } from '../helpers/fake-daemon.js';
 import { runCli } from '../helpers/run-cli.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
+import { describeNeeds, needs } from '../helpers/needs.js';
 
 const CORE = new URL('../../packages/core/', import.meta.url);
 const SCHEMA = JSON.parse(fs.readFileSync(new URL('schema/report.schema.json', CORE), 'utf8')) as { $id: string; $defs: { version: { const: number } } };
@@ -78,7 +79,7 @@ describe('the schema', () => {
   });
 });
 
-describe.runIf(process.platform === 'linux')('real reports validate', () => {
+describeNeeds([needs.proc], 'real reports validate', () => {
   it('would-kill and would-remove, then terminated, killed, kept, skipped and removed, from sweep() and the CLI', async () => {
     const polite = await sb.start();
     const stubborn = await sb.start({ args: ['daemon', '--socket-path', path.join(sb.root, 'stubborn.sock')], env: { FAKE_MCP_IGNORE_TERM: '1' } });

@@ -13,6 +13,7 @@ import { uniqueFakeName } from '../helpers/fake-daemon.js';
 import { isAlive, readStat, waitFor } from '../helpers/wait.js';
 import { pausedSource } from './harness/paused-source.js';
 import { createScene, judge, settle, wrapper, type Scene, type SeenFile, type SeenProcess } from './harness/scene.js';
+import { itNeeds, needs, pidNamespaceArgs } from '../helpers/needs.js';
 
 const FAMILY = 'faults';
 const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
@@ -78,10 +79,10 @@ describe('reliability: faults', () => {
     expect(report.processes).toContainEqual(expect.objectContaining({ pid: holder, action: 'terminated', reason: expect.stringContaining('before it was signalled') }));
   });
 
-  it('the pid is reused between the survey and the signal, for real, in a pid namespace', async () => {
+  itNeeds([needs.pidNamespace], 'the pid is reused between the survey and the signal, for real, in a pid namespace', async () => {
     const dataHome = path.join(scene.sb.root, 'ns-data');
     const input = { name: scene.name, bin: scene.sb.bin, bystander: wrapper(scene.sb.binDir, 'bystander'), dataHome, dist: DIST, logDirEnv: LOG_DIR_ENV };
-    const { stdout } = await run('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, REUSE_IN_NAMESPACE, JSON.stringify(input)], {
+    const { stdout } = await run('unshare', [...pidNamespaceArgs(), process.execPath, REUSE_IN_NAMESPACE, JSON.stringify(input)], {
       timeout: 60_000,
       killSignal: 'SIGKILL', // unshare --kill-child passes SIGKILL on to the namespace's init
     });
@@ -118,7 +119,7 @@ describe('reliability: faults', () => {
     expect(report.processes.map((p) => p.pid)).not.toContain(pid);
   });
 
-  it('a zombie leader with live threads', async () => {
+  itNeeds([needs.gcc], 'a zombie leader with live threads', async () => {
     const bin = path.join(scene.sb.binDir, scene.name);
     fs.rmSync(bin);
     execFileSync('gcc', ['-O1', '-pthread', '-o', bin, ZOMBIE_LEADER_C]);

@@ -6,17 +6,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { SweepReport } from '../../packages/core/src/index.js';
 import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
 import { judge, settle, type SeenProcess } from './harness/scene.js';
+import { describeNeeds, needs, pidNamespaceArgs } from '../helpers/needs.js';
 
 const run = promisify(execFile);
 const LOAD_TABLE = fileURLToPath(new URL('./fixtures/load-table.mjs', import.meta.url));
 const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
 const TITLE = '200 leftover daemons in a table of 1,000 processes';
 
-describe.runIf(process.platform === 'linux')('reliability: load', () => {
+describeNeeds([needs.proc, needs.pidNamespace], 'reliability: load', () => {
   let sb: Sandbox;
   beforeEach(async () => {
     sb = await createSandbox();
@@ -31,7 +32,7 @@ describe.runIf(process.platform === 'linux')('reliability: load', () => {
     const dir = path.join(sb.root, 'state');
     const input = { name: sb.name, bin: sb.binDir, dir, dist: DIST, contender: 'sweep' };
     // --kill-child: when this test gives up, the namespace's init dies and the kernel ends the rest.
-    const { stdout } = await run('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, LOAD_TABLE, JSON.stringify(input)], {
+    const { stdout } = await run('unshare', [...pidNamespaceArgs(), process.execPath, LOAD_TABLE, JSON.stringify(input)], {
       maxBuffer: 1 << 26,
       timeout: 120_000,
       killSignal: 'SIGKILL', // unshare --kill-child passes SIGKILL on to the namespace's init

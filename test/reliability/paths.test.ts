@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'vitest';
 import { sweep, type SweepOptions } from '../../packages/core/src/index.js';
 import { waitFor } from '../helpers/wait.js';
 import { createScene, type Scene } from './harness/scene.js';
+import { itNeeds, needs, type Need } from '../helpers/needs.js';
 
 const FAMILY = 'paths';
 const NOBODY = 65534;
@@ -16,6 +17,8 @@ const SUN_PATH_MAX = 107;
 
 interface Row {
   title: string;
+  /** What the row needs beyond a Linux machine (root, to give files to another user). */
+  needs?: readonly Need[];
   /** Builds the scene; may return options that replace the sweep's `dir`. */
   build(scene: Scene): Promise<Partial<SweepOptions> | void>;
 }
@@ -130,6 +133,7 @@ const rows: Row[] = [
   },
   {
     title: "another user's stale socket and pid file",
+    needs: [needs.root],
     async build(scene) {
       await staleSocket(scene.sb.socketPath);
       write(scene.sb.pidFile, 'garbage');
@@ -239,7 +243,7 @@ describe('reliability: hostile paths', () => {
   afterEach(() => scene.cleanup());
 
   for (const row of rows) {
-    it(row.title, async () => {
+    itNeeds(row.needs ?? [], row.title, async () => {
       await scene.bystander('an unrelated process');
       const options = (await row.build(scene)) ?? {};
       const report = await sweep({ names: [scene.name], dir: scene.sb.stateDir, ...options });

@@ -7,9 +7,11 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweep, type SweepOptions, type SweepReport } from '../../packages/core/src/index.js';
 import { createScene, type Scene } from './harness/scene.js';
+import { itNeeds, needs, type Need } from '../helpers/needs.js';
 
 const FAMILY = 'pid files';
 const NOBODY = 65534;
+const AS_ROOT = process.getuid?.() === 0;
 const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
 const run = promisify(execFile);
 
@@ -22,8 +24,12 @@ async function sweepAs(uid: number, options: SweepOptions): Promise<SweepReport>
 
 interface Row {
   title: string;
+  /** What the row needs beyond a Linux machine (root: to read any file, to sweep as another user). */
+  needs?: readonly Need[];
   /** Sweep as this uid (in a child process running the built library), for what root cannot see. */
   asUid?: number;
+  /** The sweeper may not read the file: it is there, and which pid it names cannot be known, so it is reported `skipped`. */
+  unreadable?: boolean;
   /** Writes the pid file, starts what the row needs, and gives every process and file its role. */
   build(scene: Scene, bystander: number): Promise<void> | void;
 }
@@ -107,6 +113,7 @@ const rows: Row[] = [
   { title: '100 kB of digits', build: corrupt(() => '7'.repeat(100_000)) },
   {
     title: 'mode 000 (root reads it all the same) naming a bystander',
+    needs: [needs.root],
     build: (scene, bystander) => {
       write(scene, String(bystander));
       fs.chmodSync(scene.sb.pidFile, 0o000);
@@ -115,13 +122,18 @@ const rows: Row[] = [
   },
   {
     title: 'unreadable: mode 000, swept by its owner, who may not read it',
-    asUid: NOBODY,
+    // Root reads any file: as root the sweep runs as another user who owns the file; an ordinary
+    // user sweeps its own file directly.
+    asUid: AS_ROOT ? NOBODY : undefined,
+    unreadable: true,
     build: (scene, bystander) => {
       write(scene, String(bystander));
-      // The other user must reach the state dir and own the file; root would read it regardless.
-      for (const dir of [scene.sb.root, scene.sb.dataHome, scene.sb.stateDir]) fs.chmodSync(dir, 0o755);
-      fs.chownSync(scene.sb.stateDir, NOBODY, NOBODY);
-      fs.chownSync(scene.sb.pidFile, NOBODY, NOBODY);
+      if (AS_ROOT) {
+        // The other user must reach the state dir and own the file.
+        for (const dir of [scene.sb.root, scene.sb.dataHome, scene.sb.stateDir]) fs.chmodSync(dir, 0o755);
+        fs.chownSync(scene.sb.stateDir, NOBODY, NOBODY);
+        fs.chownSync(scene.sb.pidFile, NOBODY, NOBODY);
+      }
       fs.chmodSync(scene.sb.pidFile, 0o000);
       scene.keep('unreadable pid file (which pid it names cannot be known)', scene.sb.pidFile);
     },
@@ -144,7 +156,7 @@ describe('reliability: hostile pid files', () => {
   afterEach(() => scene.cleanup());
 
   for (const row of rows) {
-    it(row.title, async () => {
+    itNeeds(row.needs ?? [], row.title, async () => {
       // Every row has the same witnesses: an unrelated process, this sweeper and its parent.
       const bystander = await scene.bystander('an unrelated process');
       scene.watch('the sweeper itself', process.pid);
@@ -155,7 +167,7 @@ describe('reliability: hostile pid files', () => {
       scene.check(row.title, report);
       // The report tells the truth about the file: `removed` only when it is gone.
       const action = report.files.find((f) => f.path === scene.sb.pidFile)?.action;
-      if (row.asUid !== undefined) expect(action).toBe('skipped'); // there, and unknown: said so, not "absent"
+      if (row.unreadable) expect(action).toBe('skipped'); // there, and unknown: said so, not "absent"
       if (fs.existsSync(scene.sb.pidFile)) expect(action).not.toBe('removed');
       else expect(['removed', 'absent']).toContain(action);
     });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ReaperError } from '../../../packages/core/src/errors.js';
 import {
@@ -8,6 +8,7 @@ import {
   type RunCommand,
 } from '../../../packages/core/src/processes/darwin-ps.js';
 import { commandLine, isDead, type ProcessInfo } from '../../../packages/core/src/processes/process-info.js';
+import { describeNeeds, itNeeds, needs } from '../../helpers/needs.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/darwin/${name}`, import.meta.url), 'utf8');
 
@@ -345,10 +346,7 @@ describe('createDarwinSource with an injected runner', () => {
 
 // procps-ng (Linux) accepts the same BSD options and prints the same formats, so the default
 // runner (execa, C locale, UTC) is exercised for real here; on a Mac it runs against BSD ps.
-const hasPs = existsSync('/bin/ps') || existsSync('/usr/bin/ps');
-const hasLsof = existsSync('/usr/bin/lsof') || existsSync('/usr/sbin/lsof') || existsSync('/bin/lsof');
-
-describe.runIf(hasPs)('createDarwinSource with the default runner (real ps)', () => {
+describeNeeds([needs.ps], 'createDarwinSource with the default runner (real ps)', () => {
   const source = createDarwinSource();
 
   it('lists this process with its start time read as UTC', async () => {
@@ -371,7 +369,7 @@ describe.runIf(hasPs)('createDarwinSource with the default runner (real ps)', ()
     expect(await source.readUid(process.pid)).toBe(process.getuid?.());
   });
 
-  it.runIf(hasLsof)('reads the working directory of this process with lsof', async () => {
+  itNeeds([needs.lsof], 'reads the working directory of this process with lsof', async () => {
     expect(await source.readCwd(process.pid)).toBe(process.cwd());
   });
 });

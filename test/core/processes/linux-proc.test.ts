@@ -1,10 +1,11 @@
 // The /proc source, on real processes.
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { createLinuxSource } from '../../../packages/core/src/processes/linux-proc.js';
 import { isDead, type ProcessInfo } from '../../../packages/core/src/processes/process-info.js';
 import { withoutExiting } from '../../../packages/core/src/processes/without-exiting.js';
 import { waitFor } from '../../helpers/wait.js';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 const started: number[] = [];
 afterEach(() => {
@@ -23,7 +24,7 @@ function sleeper() {
   return child;
 }
 
-describe.runIf(process.platform === 'linux')('the /proc source', () => {
+describeNeeds([needs.proc], 'the /proc source', () => {
   it('finds only processes whose kernel name passes, with full facts and command line', async () => {
     const child = sleeper();
     const source = createLinuxSource();

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createLinuxSource } from '../../../packages/core/src/processes/linux-proc.js';
 import {
   liveRuns,
@@ -16,6 +16,7 @@ import {
   type RunRecord,
 } from '../../../packages/core/src/run/registry.js';
 import { isAlive, readStat, waitFor } from '../../helpers/wait.js';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 let tmp = '';
 const savedTmpdir = process.env.TMPDIR;
@@ -35,7 +36,7 @@ function recordOf(pid: number, runId: string): RunRecord {
   return { version: 1, runId, kind: 'api', pid, startKey: readStat(pid)!.startTime, cwd: '/', startedAt: new Date().toISOString() };
 }
 
-describe.runIf(process.platform === 'linux')('the registry of live runs', () => {
+describeNeeds([needs.proc], 'the registry of live runs', () => {
   it('lives in a private directory of this user under TMPDIR, one file per run', async () => {
     registerRun(recordOf(process.pid, 'run-reg-1'));
     expect(registryDir()).toBe(path.join(tmp, `mcp-reaper-${process.getuid!()}`, 'runs'));

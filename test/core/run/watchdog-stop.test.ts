@@ -1,11 +1,12 @@
 // Regression: stopping the watchdog must keep Node alive until it has exited. It is unref'd so
 // that it never holds a runner open, and a teardown that awaited it let Node exit 0 mid-way.
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 
-describe.runIf(process.platform === 'linux')('watchdog.stop()', () => {
+describeNeeds([needs.proc], 'watchdog.stop()', () => {
   it('keeps the process alive until the watchdog is gone, so the teardown finishes', () => {
     // A "teardown" whose only pending work is stopping the watchdog; it must reach the last line.
     const script = `

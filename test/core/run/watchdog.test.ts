@@ -3,10 +3,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { OWNER_ENV, startWatchdog } from '../../../packages/core/src/index.js';
 import { createSandbox, uniqueFakeName, type Sandbox } from '../../helpers/fake-daemon.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 
@@ -16,7 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => sb.cleanup());
 
-describe.runIf(process.platform === 'linux')('the watchdog', () => {
+describeNeeds([needs.proc], 'the watchdog', () => {
   it("sweeps the run's daemons, and only those, after the runner's process group is SIGKILLed", async () => {
     const run = `run-${uniqueFakeName()}`;
     const marker = path.join(sb.root, 'marker.json');

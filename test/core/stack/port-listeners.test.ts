@@ -6,13 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isListening, portListeners } from '../../../packages/core/src/stack/port-listeners.js';
 import { freePort, listening } from '../../helpers/net.js';
 import { waitFor } from '../../helpers/wait.js';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 const children: Array<ReturnType<typeof spawn>> = [];
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-describe.runIf(process.platform === 'linux')('portListeners on Linux', () => {
+describeNeeds([needs.linux], 'portListeners on Linux', () => {
   it('finds the listener and not the clients connected to it', async () => {
     const port = await freePort();
     const server = spawn(process.execPath, ['-e', `require('node:net').createServer(() => {}).listen(${port}, '127.0.0.1'); setInterval(() => {}, 1e6);`], { stdio: 'ignore' });

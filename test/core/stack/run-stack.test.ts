@@ -4,12 +4,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startRun } from '../../../packages/core/src/index.js';
 import { readRunRecord } from '../../../packages/core/src/run/registry.js';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, type Sandbox } from '../../helpers/fake-daemon.js';
 import { freePort } from '../../helpers/net.js';
 import { isAlive, processesWith, waitFor } from '../../helpers/wait.js';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 
@@ -19,7 +20,7 @@ beforeEach(async () => {
 });
 afterEach(() => sb.cleanup());
 
-describe.runIf(process.platform === 'linux')('a run with a stack', () => {
+describeNeeds([needs.proc], 'a run with a stack', () => {
   it("stops a leftover of a service by its name first, hands the tests the stack's places, and stops the stack at the end", async () => {
     const rest = await sb.install(undefined, FAKE_REST);
     const port = await freePort();

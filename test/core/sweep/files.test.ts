@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweep } from '../../../packages/core/src/index.js';
 import { createSandbox, socketRpc, type Sandbox } from '../../helpers/fake-daemon.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
+import { itNeeds, needs } from '../../helpers/needs.js';
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -76,7 +77,7 @@ describe('stale files', () => {
     expect(fs.existsSync(path.join(sb.socketPath, 'inside'))).toBe(true);
   });
 
-  it("skips another user's file", async () => {
+  itNeeds([needs.root], "skips another user's file", async () => {
     fs.mkdirSync(sb.stateDir, { recursive: true });
     fs.writeFileSync(sb.pidFile, 'garbage');
     fs.chownSync(sb.pidFile, 12345, 12345);

@@ -6,12 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { OWNER_ENV, sweep } from '../../../packages/core/src/index.js';
 import { readRunRecord } from '../../../packages/core/src/run/registry.js';
 import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
+import { describeNeeds, needs } from '../../helpers/needs.js';
 
 const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
 const HOLDER = fileURLToPath(new URL('../../fixtures/run-holder.mjs', import.meta.url));
@@ -55,7 +56,7 @@ async function holdRun(name: string, sockets: string[]): Promise<Held> {
 
 // The checks read /proc (isAlive, run-holder.mjs), so they need Linux's kernel; the core under test may
 // still take its macOS path there (the darwin project, through the ps/lsof stand-ins).
-describe.runIf(fs.existsSync('/proc/self/stat'))('a sweep and another live run', () => {
+describeNeeds([needs.proc], 'a sweep and another live run', () => {
   it("keeps a live run's daemons and names the run, in the same dir and another; still stops untagged and dead runs' daemons", async () => {
     const a = await holdRun('a', [sb.socketPath, path.join(sb.root, 'a-own.sock')]);
     const record = readRunRecord(a.runId);

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sweep, type SweepReport } from '../../../packages/core/src/index.js';
 import { createSandbox, uniqueFakeName, type Sandbox } from '../../helpers/fake-daemon.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
+import { itNeeds, needs, pidNamespaceArgs } from '../../helpers/needs.js';
 
 const run = promisify(execFile);
 const DIST = new URL('../../../packages/core/dist/index.js', import.meta.url).href;
@@ -58,7 +59,7 @@ console.log(JSON.stringify({ pid: process.pid, self, child }));`,
     expect(isAlive(daemon.pid)).toBe(true);
   });
 
-  it("another user's daemon", async () => {
+  itNeeds([needs.root], "another user's daemon", async () => {
     const nobody = 65534;
     // The other user needs to reach the fake and a place to write.
     fs.chmodSync(sb.root, 0o755);
@@ -86,7 +87,7 @@ console.log(JSON.stringify({ pid: process.pid, self, child }));`,
   });
 
   // Linux only by nature: a pid namespace, and the XDG default state dir (macOS's is ~/Library/Application Support).
-  it.runIf(process.platform === 'linux')('pid 1, in a private pid namespace swept with every default', async () => {
+  itNeeds([needs.linux, needs.pidNamespace], 'pid 1, in a private pid namespace swept with every default', async () => {
     // Inside `unshare --pid`, a matching `mcp-server-pm daemon` is pid 1 and sweeps with no options:
     // the real name, the default state dir from XDG_DATA_HOME. Only the namespace's processes exist there.
     const dataHome = path.join(sb.root, 'ns-data');
@@ -104,7 +105,7 @@ while (!fs.existsSync(${JSON.stringify(ready)})) await new Promise((resolve) => 
 const daemon = JSON.parse(fs.readFileSync(${JSON.stringify(ready)}, 'utf8'));
 console.log(JSON.stringify({ daemon, report: await sweep() }));`,
     );
-    const { stdout } = await run('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', init, 'daemon'], {
+    const { stdout } = await run('unshare', [...pidNamespaceArgs(), init, 'daemon'], {
       env: { ...process.env, XDG_DATA_HOME: dataHome },
     });
     const { daemon, report } = JSON.parse(stdout) as { daemon: { pid: number; children: number[] }; report: SweepReport };

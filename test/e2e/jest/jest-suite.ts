@@ -15,6 +15,7 @@ import { readmeBlock } from '../../helpers/readme.js';
 import { processesWith, waitFor } from '../../helpers/wait.js';
 import { plantLeftovers } from '../helpers/leftovers.js';
 import { createProject, type SampleProject } from '../helpers/sample-project.js';
+import { itNeeds, needs } from '../../helpers/needs.js';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const FAKE = path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs');
@@ -501,7 +502,7 @@ test('starts a daemon and forgets it', async () => {
       }
       const warned = (pid: number) => new RegExp(`left a daemon running[^]*pid ${pid} terminated: `);
 
-      it('each run (first, on a change, and one interrupted by Enter) has its leak named and stopped; q quits, nothing left within 2 s', async () => {
+      itNeeds([needs.script], 'each run (first, on a change, and one interrupted by Enter) has its leak named and stopped; q quits, nothing left within 2 s', async () => {
         const folder = 'watch-q';
         const watch = startWatch(folder);
         try {
@@ -531,7 +532,7 @@ test('starts a daemon and forgets it', async () => {
         }
       }, 180_000);
 
-      it('Ctrl-C typed while a rerun holds its daemon (no global teardown): nothing left within 2 s', async () => {
+      itNeeds([needs.script], 'Ctrl-C typed while a rerun holds its daemon (no global teardown): nothing left within 2 s', async () => {
         const folder = 'watch-ctrl-c';
         const watch = startWatch(folder);
         try {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, waitFor } from '../../helpers/wait.js';
 import { createVitestSample, plantLeftovers, readmeConfig, type VitestSample } from './sample.js';
+import { itNeeds, needs } from '../../helpers/needs.js';
 
 /** The whole suite against one Vitest major, in one sample project installed once. */
 export function runnerSuite(label: string, dependencies: Record<string, string>, options: { nodePath?: () => Promise<string> } = {}): void {
@@ -192,7 +193,7 @@ export function runnerSuite(label: string, dependencies: Record<string, string>,
     // On a terminal Vitest reads keys in raw mode: Ctrl-C typed there reaches it as a key, not as
     // SIGINT (the terminal sends no signal in raw mode), so it is a quit of its own, like q.
     for (const [key, name] of [['q', 'q'], ['\x03', 'Ctrl-C']] as const) {
-      it(`watch mode on a terminal: typing ${name} quits, and nothing is left within 2 s`, async () => {
+      itNeeds([needs.script], `watch mode on a terminal: typing ${name} quits, and nothing is left within 2 s`, async () => {
         const leakFile = path.join(sample.project.dir, 'out/leak.json');
         fs.rmSync(leakFile, { force: true });
         const child = sample.project.terminal('npx', ['vitest', 'tests/leak/']);

@@ -101,7 +101,8 @@ function fileFacts(file: string): string | undefined {
   }
   const kind = stat.isSymbolicLink() ? 'symlink' : stat.isDirectory() ? 'directory' : stat.isFile() ? 'file' : stat.isSocket() ? 'socket' : stat.isFIFO() ? 'fifo' : 'other';
   let content = '';
-  if (kind === 'file') content = fs.readFileSync(file).toString('base64');
+  // A file its owner may not read (mode 000, swept as an ordinary user) is judged by its size and mtime.
+  if (kind === 'file') content = (stat.mode & 0o444) === 0 && process.getuid?.() !== 0 ? `size ${stat.size} mtime ${stat.mtimeMs}` : fs.readFileSync(file).toString('base64');
   if (kind === 'symlink') content = `-> ${fs.readlinkSync(file)}`;
   if (kind === 'directory') content = fs.readdirSync(file).sort().join('/');
   return `${kind} inode ${stat.ino} uid ${stat.uid} ${content}`;
