@@ -1,23 +1,17 @@
 // The human report as a person sees it: the built CLI in a real terminal (a tmux pane), read back
 // with `tmux capture-pane`. ASSUMES dist IS BUILT (`pnpm --filter @mcp-reaper/core build`), as bin.test.ts.
-// Each test has its own tmux server (-L), killed at the end, and its own sandbox of fake daemons.
+// Each test has its own tmux server (-S, in a temp dir of its own), killed at the end, and its own sandbox of fake daemons.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
+import { describeNeeds, needs } from '../helpers/needs.js';
 import { isAlive, waitFor } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../packages/core/bin/mcp-reaper.js', import.meta.url));
-const HAS_TMUX = (() => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 /**
  * The stubborn daemon ignores SIGTERM this long: the progress line shows from 1 s on, so it is on the
  * screen for 2.5 s, ample for a poll of the pane even on a loaded machine.
@@ -33,8 +27,10 @@ interface Terminal {
 
 /** A 120×40 terminal running `argv` under `env` only, then printing its exit code and holding the pane. */
 function openTerminal(argv: readonly string[], env: Record<string, string>): Terminal {
-  const socket = `mcpr-${randomBytes(4).toString('hex')}`;
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  // A server of its own, on a socket in a temp dir of its own: nothing is left in tmux's shared dir.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-tmux-'));
+  const socket = path.join(dir, 'tmux.sock');
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const vars = Object.entries(env).map(([k, v]) => `${k}=${quote(v)}`);
   // `env -i`: nothing of the test runner's environment (MCP_REAPER_*, FORCE_COLOR, CI) reaches the CLI.
@@ -48,6 +44,7 @@ function openTerminal(argv: readonly string[], env: Record<string, string>): Ter
       } catch {
         // Already gone: nothing to stop.
       }
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -79,7 +76,7 @@ function sweepIn(extraEnv: Record<string, string>, ...flags: string[]): Terminal
 
 const ended = (t: Terminal) => waitFor(() => t.capture().includes(END) && t.capture(), { timeoutMs: 30_000, message: () => `the sweep to end:\n${t.capture()}` });
 
-describe.runIf(HAS_TMUX && process.platform === 'linux')('the report in a terminal', () => {
+describeNeeds([needs.proc, needs.tmux], 'the report in a terminal', () => {
   it('shows a progress line while it waits, then aligned columns in colour and a summary', async () => {
     const { polite, stubborn, serve } = await makeMess();
     terminal = sweepIn({}, '--grace', String(GRACE_MS));
