@@ -5,13 +5,12 @@
 // that has none, and only pnpm can publish these packages (it rewrites their workspace: ranges).
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { packWorkspace } from '../e2e/helpers/sample-project.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { runTarballs } from '../e2e/helpers/kits.js';
 
 const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -35,18 +34,13 @@ const ACCEPTED_ATTW_RULES: Record<string, readonly string[]> = {
   '@mcp-reaper/vitest-setup': ['cjs-resolves-to-esm'],
 };
 
-let packs: string;
 let tarballs: Record<string, string>;
 const rootLicense = fs.readFileSync(path.join(REPO, 'LICENSE'), 'utf8');
 
+// The run's tarballs, which the sample projects install too (packed once, removed with the run's kits).
 beforeAll(async () => {
-  packs = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-lint-'));
-  tarballs = await packWorkspace(packs);
+  tarballs = await runTarballs();
 }, 120_000);
-
-afterAll(() => {
-  if (packs) fs.rmSync(packs, { recursive: true, force: true });
-});
 
 /** publint, strict: a warning is an error, and a suggestion is a failure too. */
 async function publintProblems(tarball: string): Promise<string[]> {
@@ -64,7 +58,7 @@ async function attwProblems(name: string, tarball: string): Promise<string[]> {
   const args = [tarball, '--profile', 'node16', '--format', 'ascii', '--no-color', '--no-emoji'];
   if (ignored.length > 0) args.push('--ignore-rules', ...ignored);
   try {
-    await exec(ATTW, args, { cwd: packs, timeout: 60_000 });
+    await exec(ATTW, args, { cwd: path.dirname(tarball), timeout: 60_000 });
     return [];
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };

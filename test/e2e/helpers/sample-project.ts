@@ -1,35 +1,14 @@
 // Sample projects as users have them: a temp directory outside the workspace, the runner from the
-// registry, and our packages installed from the tarballs `pnpm pack` makes (not workspace links),
-// so the tests prove what a user installs. `pnpm test` builds the packages first.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+// registry, and our packages installed with npm from the tarballs `pnpm pack` makes (not workspace
+// links), so the tests prove what a user installs. `pnpm test` builds the packages first. The
+// install is the run's kit for these dependencies (kits.ts), hard-linked in as the project's node_modules.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { kitModules } from './kits.js';
 
-const exec = promisify(execFile);
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
-const PACKAGES = ['core', 'jest-env', 'vitest-setup', 'playwright-fixture'];
-
-/**
- * Packs every workspace package into `out` (inside the project, so it goes with it): package name →
- * tarball path. Not shared through the test process: Vitest ends its workers without an 'exit'
- * event, so a shared temp dir of tarballs would outlive every run.
- */
-export async function packWorkspace(out: string): Promise<Record<string, string>> {
-  fs.mkdirSync(out, { recursive: true });
-  const tarballs: Record<string, string> = {};
-  for (const dir of PACKAGES) {
-    const packageDir = path.join(REPO, 'packages', dir);
-    const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { name: string };
-    // pnpm pack rewrites `workspace:*` to the real version, as publishing would.
-    await exec('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir });
-    const file = fs.readdirSync(out).find((f) => f.startsWith(name.replace('@', '').replace('/', '-')));
-    if (!file) throw new Error(`pnpm pack of ${name} made no tarball in ${out}`);
-    tarballs[name] = path.join(out, file);
-  }
-  return tarballs;
-}
+export { packWorkspace } from './kits.js';
 
 export interface RunResult {
   code: number | null;
@@ -86,18 +65,35 @@ function stripTerminalCodes(text: string): string {
   return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|\r/g, '');
 }
 
+/**
+ * A copy of the tree at `from` made of hard links (directories made anew, symbolic links copied as
+ * links): a tenth of a second for a kit, and every file then has a path inside the project, so each
+ * process a runner starts names the project in its command line, as with a project's own install.
+ */
+function linkTree(from: string, to: string): void {
+  fs.mkdirSync(to);
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) linkTree(source, target);
+    else if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(source), target);
+    else fs.linkSync(source, target);
+  }
+}
+
 /** Creates a project outside the workspace and installs it with npm, as a user would. */
 export async function createProject(options: ProjectOptions): Promise<SampleProject> {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `mcp-reaper-e2e-${options.name}-`)));
-  const tarballs = await packWorkspace(path.join(dir, '.packs'));
-  const ours = Object.fromEntries(['@mcp-reaper/core', ...options.packages].map((name) => [name, `file:${tarballs[name]}`]));
+  // What the runners write to a temp dir (Jest's cache, Vite's and Playwright's) stays in the
+  // project, and goes with it.
+  const tmp = path.join(dir, '.tmp');
+  fs.mkdirSync(tmp);
   const packageJson = {
     name: `sample-${options.name}`,
     private: true,
     ...options.packageJson,
-    dependencies: { ...options.dependencies, ...ours },
-    // The adapters depend on @mcp-reaper/core by version, which no registry has: use the tarball.
-    overrides: { '@mcp-reaper/core': ours['@mcp-reaper/core'] },
+    // What the project would install; the kit holds it (and maybe more runners beside it).
+    dependencies: { ...options.dependencies, ...Object.fromEntries(['@mcp-reaper/core', ...options.packages].map((name) => [name, '*'])) },
   };
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   const write = (files: Record<string, string>) => {
@@ -107,7 +103,7 @@ export async function createProject(options: ProjectOptions): Promise<SampleProj
     }
   };
   write(options.files ?? {});
-  await exec('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, timeout: 5 * 60_000 });
+  linkTree(await kitModules({ dependencies: options.dependencies, packages: options.packages }), path.join(dir, 'node_modules'));
 
   const node = options.nodePath ?? process.execPath;
   const environment = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
@@ -121,6 +117,8 @@ export async function createProject(options: ProjectOptions): Promise<SampleProj
     MCP_REAPER_OWNER: undefined,
     MCP_REAPER_RUN: undefined,
     NO_COLOR: '1',
+    TMPDIR: tmp,
+    TMUX_TMPDIR: tmp,
     PATH: `${path.dirname(node)}${path.delimiter}${path.join(dir, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
     ...env,
     };
