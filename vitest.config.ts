@@ -8,17 +8,23 @@ const DARWIN_TESTS = [
   'test/core/run/check-leaks.test.ts',
 ];
 
+// The files that install a sample project and drive a real runner in it (test/e2e/helpers/kits.ts):
+// two thirds of the run. `pnpm test:quick` (MCP_REAPER_TEST_QUICK, set by scripts/test.mjs) leaves them out.
+const SAMPLE_PROJECT_TESTS = ['test/e2e/**/*.test.ts', 'test/darwin/vitest-e2e.test.ts', 'test/packages/readme-types.test.ts'];
+const quick = process.env.MCP_REAPER_TEST_QUICK === '1';
+
 export default defineConfig({
   test: {
     // Real processes and sockets: forks keep each file's children apart, and two cores set the pace.
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Makes the ledger the reliability suite tallies into, and prints its totals line at the end.
-    globalSetup: ['test/reliability/global-setup.ts'],
+    // The ledger the reliability suite tallies into (its totals line at the end), and the directory of
+    // the run's shared installs of the runners (test/e2e/helpers/kits.ts).
+    globalSetup: ['test/reliability/global-setup.ts', 'test/e2e/helpers/kits-setup.ts'],
     projects: [
       // Arrays such as `include` would be merged into every project's: each project names its own files.
-      { extends: true, test: { name: 'linux', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**/projects/**', '**/node_modules/**'] } },
+      { extends: true, test: { name: 'linux', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**/projects/**', '**/node_modules/**', ...(quick ? SAMPLE_PROJECT_TESTS : [])] } },
       // Each `ps` here is a Node process reading /proc (about 150 ms on this machine, 10-30 ms for the real
       // one), and a sweep runs a dozen or more: the same tests need more time than on the Linux path.
       {
