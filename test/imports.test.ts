@@ -1,4 +1,5 @@
 // Which folder may import which, checked on every source file (TypeScript's own import scanner):
+// - the core's layers point one way (CORE_LAYERS): a module imports only from its own layer or below;
 // - the core's library never imports its CLI (cli/ is built on the library, not the reverse);
 // - an adapter imports the core through its entry, '@mcp-reaper/core', never a file of it, and
 //   no other adapter;
@@ -31,6 +32,35 @@ function resolved(file: string, specifier: string): string | undefined {
 
 const RUNNERS = /^(jest|@jest\/|jest-environment-|vitest|@vitest\/|@playwright\/test|playwright)/;
 
+/**
+ * The core's layers, lowest first: a folder (or a file at the root of src/) may import from its own
+ * layer and the ones below, never above. A module that lower layers read (the registry of live runs,
+ * the leases of ports) lives below them; a type shared upward and downward belongs to the lowest
+ * layer that uses it (the options a user writes are config's).
+ */
+const CORE_LAYERS: ReadonlyArray<readonly string[]> = [
+  ['errors.ts', 'report.ts'],
+  ['config', 'state-dir.ts'],
+  ['processes'],
+  ['files', 'kill'],
+  ['health'],
+  ['registry'],
+  ['sweep'],
+  ['ready'],
+  ['daemon'],
+  ['stack'],
+  ['run'],
+  ['cli'],
+  ['index.ts'],
+];
+
+/** The layer of a path relative to the core's src/ (its first segment), or undefined. */
+function layerOf(relative: string): number | undefined {
+  const first = relative.split(path.sep)[0]!;
+  const index = CORE_LAYERS.findIndex((layer) => layer.includes(first));
+  return index === -1 ? undefined : index;
+}
+
 describe('import rules', () => {
   it('the core outside cli/ never imports cli/, and imports no test runner', () => {
     const wrong: string[] = [];
@@ -41,6 +71,24 @@ describe('import rules', () => {
         const target = resolved(file, specifier);
         if (!inCli && target?.startsWith(path.join('core', 'src', 'cli'))) wrong.push(`${path.relative(PACKAGES, file)} imports ${specifier}`);
         if (RUNNERS.test(specifier)) wrong.push(`${path.relative(PACKAGES, file)} imports the runner ${specifier}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the core\'s layers point one way: nothing imports from a layer above its own', () => {
+    const wrong: string[] = [];
+    const core = path.join(PACKAGES, 'core', 'src');
+    for (const file of sources(core)) {
+      const own = layerOf(path.relative(core, file));
+      if (own === undefined) {
+        wrong.push(`${path.relative(core, file)} is in no layer: add its folder to CORE_LAYERS`);
+        continue;
+      }
+      for (const specifier of importsOf(file)) {
+        if (!specifier.startsWith('.')) continue;
+        const target = layerOf(path.relative(core, path.resolve(path.dirname(file), specifier)));
+        if (target !== undefined && target > own) wrong.push(`${path.relative(core, file)} (${CORE_LAYERS[own]!.join(', ')}) imports ${specifier} (${CORE_LAYERS[target]!.join(', ')}), a layer above`);
       }
     }
     expect(wrong).toEqual([]);
@@ -68,5 +116,9 @@ describe('import rules', () => {
     const info = ts.preProcessFile(text, true, true);
     expect(info.importedFiles.map((f) => f.fileName)).toEqual(['./cli/main.js', '../../core/src/index.js', 'vitest']);
     expect(resolved(probe, './cli/main.js')).toBe(path.join('core', 'src', 'cli', 'main.js'));
+    // The layer rule as the registry's old place broke it: sweep/ and stack/ read run/registry.ts, a floor above.
+    expect(layerOf(path.join('run', 'registry.ts'))).toBeGreaterThan(layerOf(path.join('sweep', 'survey.ts'))!);
+    expect(layerOf(path.join('registry', 'runs.ts'))).toBeLessThan(layerOf(path.join('sweep', 'survey.ts'))!);
+    expect(layerOf('nowhere.ts')).toBeUndefined();
   });
 });

@@ -23,7 +23,9 @@ export type ReaperErrorCode =
   /** A stack's service was not ready within its readyTimeoutMs. */
   | 'ESERVICETIMEOUT'
   /** A stack's service could not start: its port is held by a process that is not a leftover of ours. */
-  | 'EPORTHELD';
+  | 'EPORTHELD'
+  /** A stack's service was ready, and has exited since. */
+  | 'ESERVICEDIED';
 
 /** The one error class of mcp-reaper: a stable `code`, a message that names the thing and the fix. */
 export class ReaperError extends Error {

@@ -14,7 +14,7 @@ import {
   registryDir,
   removeRunRecord,
   type RunRecord,
-} from '../../../packages/core/src/run/registry.js';
+} from '../../../packages/core/src/registry/runs.js';
 import { isAlive, readStat, waitFor } from '../../helpers/wait.js';
 import { describeNeeds, needs } from '../../helpers/needs.js';
 

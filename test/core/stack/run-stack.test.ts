@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startRun } from '../../../packages/core/src/index.js';
-import { readRunRecord } from '../../../packages/core/src/run/registry.js';
+import { readInstance } from '../../../packages/core/src/registry/instances.js';
+import { readRunRecord } from '../../../packages/core/src/registry/runs.js';
 import { createSandbox, FAKE_COORDINATOR, FAKE_REST, type Sandbox } from '../../helpers/fake-daemon.js';
 import { freePort } from '../../helpers/net.js';
 import { isAlive, processesWith, waitFor } from '../../helpers/wait.js';
@@ -40,7 +41,7 @@ describeNeeds([needs.proc], 'a run with a stack', () => {
       sb.track(run.stack!.services.rest!.pid);
       expect(run.before.processes).toEqual([expect.objectContaining({ pid: leftover.pid, action: 'terminated' })]);
       expect(process.env.MCP_REAPER_STACK_REST_URL).toBe(`http://localhost:${port}/health`);
-      expect(readRunRecord(run.runId)?.services).toEqual([expect.objectContaining({ name: 'rest', pid: run.stack!.services.rest!.pid })]);
+      expect(readInstance(run.runId, 'run')?.services).toEqual([expect.objectContaining({ name: 'rest', pid: run.stack!.services.rest!.pid, ready: true })]);
     } finally {
       const end = await run.end();
       expect(end.stack?.ok).toBe(true);
@@ -83,8 +84,8 @@ setInterval(() => {}, 1e6);
     await waitFor(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: 2_000, message: 'the watchdog to stop every service' });
     console.info(`runner SIGKILLed: its stack gone ${Date.now() - killedAt} ms later`);
     await waitFor(() => readRunRecord(runId) === undefined, { timeoutMs: 5_000, message: "the run's record to be removed" });
-    // Their temporary logs too, as a sweep removes a stopped daemon's.
+    // Their logs too: they were in the instance's dir, which the watchdog removes with it.
     expect(logs).toHaveLength(2);
-    for (const log of logs) expect(fs.existsSync(path.dirname(log))).toBe(false);
+    for (const log of logs) expect(fs.existsSync(path.dirname(path.dirname(log)))).toBe(false);
   });
 });

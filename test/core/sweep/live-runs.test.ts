@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { OWNER_ENV, sweep } from '../../../packages/core/src/index.js';
-import { readRunRecord } from '../../../packages/core/src/run/registry.js';
+import { readRunRecord } from '../../../packages/core/src/registry/runs.js';
 import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';

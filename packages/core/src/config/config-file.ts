@@ -101,7 +101,12 @@ export async function loadConfigFile(cwd: string, explicitFile?: string): Promis
 
 /** A command's executable: a bare name is looked up on PATH; a path with a "/" is relative to `baseDir`. */
 function resolveExecutable(command: string, baseDir: string): string {
-  return command.includes('/') ? path.resolve(baseDir, command) : command;
+  return command.includes('/') && !command.startsWith('${') ? path.resolve(baseDir, command) : command;
+}
+
+/** A relative path against `baseDir`; one that starts with a placeholder (`${dir}/…`) is absolute once replaced. */
+function resolvePath(value: string, baseDir: string): string {
+  return value.startsWith('${') ? value : path.resolve(baseDir, value);
 }
 
 /**
@@ -128,11 +133,11 @@ export function resolveFilePaths(config: Record<string, unknown>, baseDir: strin
         if (typeof service !== 'object' || service === null || Array.isArray(service)) return [name, service];
         const s: Record<string, unknown> = { ...service };
         for (const key of ['cwd', 'logFile'] as const) {
-          if (typeof s[key] === 'string' && s[key] !== '') s[key] = path.resolve(baseDir, s[key] as string);
+          if (typeof s[key] === 'string' && s[key] !== '') s[key] = resolvePath(s[key] as string, baseDir);
         }
         if (Array.isArray(s.command) && typeof s.command[0] === 'string') s.command = [resolveExecutable(s.command[0], baseDir), ...s.command.slice(1)];
         const ready = s.ready as Record<string, unknown> | undefined;
-        if (typeof ready?.socket === 'string' && ready.socket !== '') s.ready = { ...ready, socket: path.resolve(baseDir, ready.socket) };
+        if (typeof ready?.socket === 'string' && ready.socket !== '') s.ready = { ...ready, socket: resolvePath(ready.socket, baseDir) };
         return [name, s];
       }),
     );

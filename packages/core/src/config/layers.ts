@@ -2,15 +2,15 @@
 // MCP_REAPER_* environment, and on top either the CLI's flags or a runner's own settings. A layer
 // holds only what its source set; later layers win key by key; defaults come after, where each
 // option is used (defaults.ts).
-import type { StartDaemonOptions } from '../daemon/start-options.js';
-import type { StackConfig } from '../stack/stack-options.js';
+import type { DaemonOptions } from './daemon-options.js';
+import type { StackConfig } from './stack-options.js';
 import { resolveFilePaths } from './config-file.js';
 import type { OnLeak } from './defaults.js';
 import { SETTING_ENV } from './names.js';
 import { CONFIG_KEYS, describe, isRecord, optionProblems, type ConfigKey } from './rules.js';
 
 /** `startDaemon()` options as the config gives them to the daemon fixtures (each fixture sets `owner`). */
-export type DaemonConfig = Omit<StartDaemonOptions, 'owner' | 'source'>;
+export type DaemonConfig = Omit<DaemonOptions, 'owner'>;
 
 /**
  * What a user writes in `mcp-reaper.config.*`, package.json `mcpReaper`, a runner's settings, flags or
@@ -37,7 +37,7 @@ export interface UserConfig {
   watchdog?: boolean;
   /** Defaults for the daemons the runners' fixtures start (`useDaemon()`, `mcpDaemon`). */
   daemon?: DaemonConfig;
-  /** Services a run starts after its first sweep and stops at its end (see stack/stack-options.ts). */
+  /** Services a run starts after its first sweep and stops at its end (see config/stack-options.ts). */
   stack?: StackConfig;
 }
 

@@ -39,6 +39,19 @@ export const LOG_FILE_NAME = 'output.log';
 export const REGISTRY_DIR_PREFIX = 'mcp-reaper-';
 export const REGISTRY_RUNS_DIR = 'runs';
 export const RUN_RECORD_EXTENSION = '.json';
+/**
+ * Stack instances: `<tmpdir>/mcp-reaper-<uid>/stacks/<run id>/<instance>.json` records what an
+ * instance started (for whoever stops it: the run's end, the watchdog), and
+ * `…/stacks/<run id>/<instance>/` is its private dir, `${dir}`, with its services' logs in `logs/`.
+ * The run's own services are the instance `run`; a worker's are `w<slot>`.
+ */
+export const REGISTRY_STACKS_DIR = 'stacks';
+export const RUN_INSTANCE = 'run';
+export const INSTANCE_LOGS_DIR = 'logs';
+/** Leases of auto ports: `<tmpdir>/mcp-reaper-<uid>/ports/<port>/<lease>.json`, one file per claim. */
+export const REGISTRY_PORTS_DIR = 'ports';
+/** What tests are told of a stack instance: its private dir. Each service adds `MCP_REAPER_STACK_<NAME>_…`. */
+export const STACK_DIR_ENV = 'MCP_REAPER_STACK_DIR';
 
 /** The config file: `mcpReaper` in package.json, or one of these, found from the working directory upward. */
 export const CONFIG_MODULE = 'mcp-reaper';

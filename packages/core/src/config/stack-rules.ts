@@ -1,18 +1,34 @@
 // The rules of the config key `stack`: each service's shape, then what only the whole stack can
-// tell (a dependency on no service, a cycle, a `${stack.NAME.port}` of a service it does not depend on).
+// tell (a dependency on no service, a cycle, a `${stack.NAME.port}` of a service it does not depend
+// on, a `${port}` of a service with no port, a run-scoped service that waits for a worker's).
 import {
+  declaredFacts,
   dependencyClosure,
-  factsOf,
   findCycle,
-  PLACEHOLDER,
+  placeholderTexts,
   READY_KINDS,
+  SCOPES,
   SERVICE_KEYS,
-  type ReadyCheck,
+  stackPlaceholders,
+  substitute,
+  usesOwn,
+  type ServiceOptions,
   type StackConfig,
-} from '../stack/stack-options.js';
+} from './stack-options.js';
 import { describe, environment, isRecord, path, problemsUnder, segment, wait, type Rule } from './rule-kit.js';
 
 const SERVICE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const OWN_PORT = '${port}';
+/** Stand-ins for the placeholders, to check that a URL with them is a URL. */
+const SAMPLE_VALUES = { port: 1, dir: '/dir', facts: new Proxy({}, { get: () => ({ port: 1, socket: '/socket', url: 'http://localhost:1/' }) }) };
+
+const port: Rule = (value, key) =>
+  value === 'auto' || (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535)
+    ? undefined
+    : `"${key}" must be a TCP port (1 to 65535), "auto" (mcp-reaper chooses a free one) or 0 (the service binds port 0 and mcp-reaper reads which it got), got ${describe(value)}`;
+
+const scope: Rule = (value, key) =>
+  SCOPES.includes(value as never) ? undefined : `"${key}" must be ${SCOPES.map((s) => `"${s}"`).join(' or ')} (one instance for the run, or one per runner worker), got ${describe(value)}`;
 
 const command: Rule = (value, key) =>
   Array.isArray(value) && value.length > 0 && value.every((arg) => typeof arg === 'string' && !arg.includes('\0')) && value[0] !== ''
@@ -47,7 +63,7 @@ const ready: Rule = (value, key) => {
     case 'url': {
       let url: URL | undefined;
       try {
-        url = typeof v === 'string' ? new URL(v) : undefined;
+        url = typeof v === 'string' ? new URL(substitute(v, SAMPLE_VALUES)) : undefined;
       } catch {
         url = undefined;
       }
@@ -56,7 +72,9 @@ const ready: Rule = (value, key) => {
       break;
     }
     case 'port':
-      if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65535) problems.push(`"${key}.port" must be a TCP port (1 to 65535), got ${describe(v)}`);
+      if (v !== OWN_PORT && (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 65535)) {
+        problems.push(`"${key}.port" must be a TCP port (1 to 65535), or "\${port}" for the service's own, got ${describe(v)}`);
+      }
       if (value.host !== undefined && (typeof value.host !== 'string' || value.host === '')) problems.push(`"${key}.host" must be a host name or address, got ${describe(value.host)}`);
       break;
     case 'line':
@@ -80,6 +98,8 @@ const SERVICE_RULES: Readonly<Record<(typeof SERVICE_KEYS)[number], Rule>> = {
   cwd: path,
   dependsOn,
   ready,
+  port,
+  scope,
   readyTimeoutMs: wait(1),
   graceMs: wait(0),
   killWaitMs: wait(0),
@@ -87,25 +107,51 @@ const SERVICE_RULES: Readonly<Record<(typeof SERVICE_KEYS)[number], Rule>> = {
   logFile: path,
 };
 
-/** What the whole stack tells: dependencies on no service, a cycle, placeholders of services it does not depend on. */
+/** The port a service is fixed to before it starts: its `port`, else its ready check's. */
+function fixedPort(service: ServiceOptions): number | undefined {
+  if (typeof service.port === 'number') return service.port === 0 ? undefined : service.port;
+  if (service.port === 'auto') return undefined;
+  const { ready } = service;
+  if ('port' in ready && typeof ready.port === 'number') return ready.port;
+  if ('url' in ready && !usesOwn(ready.url, 'port') && stackPlaceholders(ready.url).length === 0) {
+    const url = new URL(ready.url);
+    return url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  }
+  return undefined;
+}
+
+/** What the whole stack tells: dependencies, cycles, placeholders, ports and scopes that do not fit together. */
 function stackProblems(stack: StackConfig, key: string): string[] {
   const problems: string[] = [];
   const names = Object.keys(stack);
   for (const [name, service] of Object.entries(stack)) {
+    const where = `${key}.${name}`;
     for (const dep of service.dependsOn ?? []) {
-      if (dep === name) problems.push(`"${key}.${name}.dependsOn" names the service itself`);
-      else if (!(dep in stack)) problems.push(`"${key}.${name}.dependsOn" names "${dep}", which is not a service of the stack (${names.join(', ')})`);
+      if (dep === name) problems.push(`"${where}.dependsOn" names the service itself`);
+      else if (!(dep in stack)) problems.push(`"${where}.dependsOn" names "${dep}", which is not a service of the stack (${names.join(', ')})`);
+      else if ((service.scope ?? 'run') === 'run' && stack[dep]!.scope === 'worker') {
+        problems.push(`"${where}" is run-scoped but depends on "${dep}", which is worker-scoped: one run-wide "${name}" cannot wait for every worker's "${dep}"; make "${name}" worker-scoped too, or "${dep}" run-scoped`);
+      }
     }
     const closure = dependencyClosure(stack, name);
-    const texts = [...service.command, ...Object.values(service.env ?? {}).filter((v): v is string => typeof v === 'string')];
-    for (const text of texts) {
-      for (const [placeholder, other, fact] of text.matchAll(PLACEHOLDER)) {
-        if (!(other! in stack)) problems.push(`"${key}.${name}" uses ${placeholder}, but the stack has no service "${other}"`);
-        else if (!closure.has(other!)) problems.push(`"${key}.${name}" uses ${placeholder}: add "${other}" to its dependsOn, so that it is ready first`);
-        else if (factsOf(stack[other!]!.ready as ReadyCheck)[fact as 'port'] === undefined) {
-          problems.push(`"${key}.${name}" uses ${placeholder}, but "${other}" declares no ${fact} (its ready check has none)`);
+    for (const { where: at, text, beforeStart } of placeholderTexts(service)) {
+      for (const [placeholder, other, fact] of stackPlaceholders(text)) {
+        if (!(other in stack)) problems.push(`"${where}.${at}" uses ${placeholder}, but the stack has no service "${other}"`);
+        else if (!closure.has(other)) problems.push(`"${where}.${at}" uses ${placeholder}: add "${other}" to its dependsOn, so that it is ready first`);
+        else if (!declaredFacts(stack[other]!).has(fact)) {
+          problems.push(`"${where}.${at}" uses ${placeholder}, but "${other}" declares no ${fact} (neither its "port" nor its ready check gives one)`);
         }
       }
+      if (usesOwn(text, 'port')) {
+        if (service.port === undefined) problems.push(`"${where}.${at}" uses \${port}, but "${name}" has no "port": add "port": "auto" (mcp-reaper chooses one), a number, or 0 (the service chooses)`);
+        else if (service.port === 0 && beforeStart) {
+          problems.push(`"${where}.${at}" uses \${port}, but "${name}" has "port": 0: its port is known only once it listens, so \${port} may be used in "ready" alone; use "port": "auto" to pass a port in`);
+        }
+      }
+    }
+    const fixed = service.scope === 'worker' ? fixedPort(service) : undefined;
+    if (fixed !== undefined) {
+      problems.push(`"${where}" is worker-scoped but listens on the fixed port ${fixed}: each worker starts its own "${name}", and two cannot listen on one port; give it "port": "auto" (or 0) and use \${port}`);
     }
   }
   const cycle = findCycle(stack);

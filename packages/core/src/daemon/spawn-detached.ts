@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LOG_DIR_ENV } from '../config/names.js';
-import type { OutputLog } from './output-log.js';
+import type { OutputLog } from '../files/output-log.js';
 import type { DaemonExit } from './stop-group.js';
 import { asShellSees } from './spawn-error.js';
 

@@ -6,7 +6,7 @@ import { defaultProcessSource } from '../processes/process-source.js';
 import { socketIdentity, socketProbe } from '../ready/probes.js';
 import { waitReady } from '../ready/wait-ready.js';
 import type { SweepReport } from '../report.js';
-import { openOutputLog, type OutputLog } from './output-log.js';
+import { openOutputLog, type OutputLog } from '../files/output-log.js';
 import { resolveStartOptions, type ResolvedStartOptions, type StartDaemonOptions } from './start-options.js';
 import { spawnDetached } from './spawn-detached.js';
 import { describeExit, stopDaemonGroup } from './stop-group.js';

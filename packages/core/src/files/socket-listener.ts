@@ -120,7 +120,7 @@ async function darwinHolders(paths: readonly string[], pids: readonly number[], 
 }
 
 /** Linux only: the inodes of the sockets process `pid` holds open. */
-function socketInodes(pid: number): number[] {
+export function socketInodes(pid: number): number[] {
   let fds: string[];
   try {
     fds = fs.readdirSync(`/proc/${pid}/fd`);

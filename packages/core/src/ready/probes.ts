@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { pingSocket } from '../health/rpc-ping.js';
-import type { OutputLog } from '../daemon/output-log.js';
+import type { OutputLog } from '../files/output-log.js';
 import type { Probe } from './wait-ready.js';
 
 /** One request or connect may take this long before it is tried again (a server still starting up). */
@@ -106,9 +106,9 @@ export function urlProbe(url: URL, accepted: readonly number[] | undefined): Pro
 
 /**
  * Ready when a line of the service's output (since `log.start`) matches. Reads only what was added
- * since the last look.
+ * since the last look. `onMatch` is given the match's named groups (a `(?<port>…)`, a `(?<url>…)`).
  */
-export function lineProbe(log: Pick<OutputLog, 'start' | 'readFrom'>, pattern: RegExp): Probe {
+export function lineProbe(log: Pick<OutputLog, 'start' | 'readFrom'>, pattern: RegExp, onMatch?: (groups: Record<string, string>) => void): Probe {
   let offset = log.start;
   let partial = '';
   return async () => {
@@ -117,7 +117,14 @@ export function lineProbe(log: Pick<OutputLog, 'start' | 'readFrom'>, pattern: R
     const lines = (partial + text).split(/\r?\n/);
     partial = lines.pop() ?? '';
     // A line still being written counts too: a server may print its banner without a newline.
-    if ([...lines, partial].some((line) => pattern.test(line))) return { ok: true };
+    // A named group is read from whole lines only: half a line may hold half a port number.
+    for (const line of onMatch ? lines : [...lines, partial]) {
+      const match = pattern.exec(line);
+      if (match) {
+        onMatch?.({ ...match.groups });
+        return { ok: true };
+      }
+    }
     return { ok: false, problem: `no line of its output matched /${pattern.source}/` };
   };
 }

@@ -8,7 +8,7 @@ import { runConfigOf, type RunConfig } from '../config/run-config.js';
 import { RUNNERS, type RunnerName } from '../config/runners.js';
 import { ReaperError } from '../errors.js';
 import { checkLeaks } from './check-leaks.js';
-import { readRunRecord } from './registry.js';
+import { readRunRecord } from '../registry/runs.js';
 import { setEnv } from './set-env.js';
 import { startRun, type Run } from './start-run.js';
 import { beforeRunVerdict, combine, leakVerdict, PREFIX, stackStopVerdict, stackUpLine, type Verdict } from './verdict.js';
@@ -66,7 +66,7 @@ export async function startRunnerRun(input: RunnerSettings & { env?: NodeJS.Proc
     handoff: { runId: run.runId, runner: input.runner, root: input.root, base },
     notices: [...config.ignored.map((line) => `${PREFIX}${line}`), ...beforeRunVerdict(run.before).lines, ...(run.stack ? [stackUpLine(run.stack)] : [])],
     end() {
-      ending ??= run.end().then((report) => combine(stackStopVerdict(report.stack), leakVerdict(report, { onLeak: config.onLeak, label: 'the run' })));
+      ending ??= run.end().then((report) => combine(stackStopVerdict([report.stack, ...report.workerStacks]), leakVerdict(report, { onLeak: config.onLeak, label: 'the run' })));
       return ending;
     },
   };

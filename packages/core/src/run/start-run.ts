@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_WATCHDOG } from '../config/defaults.js';
-import { OWNER_ENV, RUN_ENV } from '../config/names.js';
+import { OWNER_ENV, RUN_ENV, RUN_INSTANCE } from '../config/names.js';
 import type { BaseConfig } from '../config/resolve-config.js';
 import { checkOptions, RUN_KEYS } from '../config/rules.js';
 import { ReaperError } from '../errors.js';
@@ -10,13 +10,24 @@ import type { SweepReport } from '../report.js';
 import type { SweepOptions } from '../sweep/sweep-options.js';
 import { sweep } from '../sweep/sweep.js';
 import { sweepName } from '../stack/stack-env.js';
-import type { StackConfig } from '../stack/stack-options.js';
+import { servicesOf, type StackConfig } from '../config/stack-options.js';
 import { startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
-import { registerRun, removeRunRecord, type RunKind, type RunRecord } from './registry.js';
+import { stopRecordedInstance } from '../stack/stop-instance.js';
+import { readInstances } from '../registry/instances.js';
+import { releaseLeases } from '../registry/port-leases.js';
+import { registerRun, removeRunRecord, type RunKind, type RunRecord } from '../registry/runs.js';
 import { setEnv } from './set-env.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
 
 const debug = debuglog('mcp-reaper');
+
+/** Runs whose workers start their own worker-scoped services. */
+const RUNNER_KINDS: readonly RunKind[] = ['jest', 'vitest', 'playwright'];
+
+/** The tag of a run's stack instance: below the run's (its end and its watchdog sweep it), beside its workers' leak checks. */
+export function stackTag(runId: string, instance: string): string {
+  return `${runId}/stack/${instance}`;
+}
 
 /** Options of `startRun()`: the sweep's (less the scope, which is the run) plus the watchdog switch. */
 export interface StartRunOptions extends Omit<SweepOptions, 'owner' | 'descendantsOf' | 'dryRun' | 'source'> {
@@ -26,7 +37,10 @@ export interface StartRunOptions extends Omit<SweepOptions, 'owner' | 'descendan
   runId?: string;
   /**
    * Services to start after the first sweep and stop at the end (see `startStack()`), tagged with
-   * the run: their names join the sweep's, and the watchdog stops them if the runner is killed.
+   * the run: their names join the sweep's, and the watchdog stops them if the runner is killed. A
+   * runner's run starts the run-scoped ones; its workers start their own worker-scoped ones
+   * (`joinWorkerStack()`), which the run's end stops at the latest. Anything else has no workers, and
+   * starts every service once.
    */
   stack?: StackConfig;
 }
@@ -47,9 +61,11 @@ export interface Run {
   end(): Promise<RunEnd>;
 }
 
-/** What a run's end did: its sweep, and the stop of its stack. */
+/** What a run's end did: its sweep, and the stop of its stack instances (its own first, then its workers'). */
 export interface RunEnd extends SweepReport {
   stack?: StackReport;
+  /** The instances its workers started and left for the run's end to stop. */
+  workerStacks: StackReport[];
 }
 
 /** What only the core's own callers pass: who starts the run, and the config its workers start from. */
@@ -98,26 +114,22 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
       ...(origin.base && { base: origin.base }),
     };
     registerRun(record);
-    if (services) {
-      const graceMs = sweepOptions.graceMs ?? DEFAULT_GRACE_MS;
-      const killWaitMs = sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS;
-      stack = await startStack({ services, owner: runId, names: sweepOptions.names ?? DEFAULT_NAMES, graceMs, killWaitMs });
-      // The watchdog learns the services from the record: the runner may be killed from now on.
-      const leaders = await source.probe(Object.values(stack.services).map((s) => s.pid));
-      registerRun({
-        ...record,
-        services: Object.values(stack.services).flatMap((s) => {
-          const leader = leaders.get(s.pid);
-          const spec = services[s.name]!;
-          return leader ? [{ name: s.name, pid: s.pid, startKey: leader.startKey, graceMs: spec.graceMs ?? graceMs, killWaitMs: spec.killWaitMs ?? killWaitMs, ...(s.socket !== undefined && { socket: s.socket }) }] : [];
-        }),
-      });
+    // A runner's workers start the worker-scoped services; with no workers, every service runs here.
+    const own = services && (RUNNER_KINDS.includes(record.kind) ? servicesOf(services, 'run') : services);
+    if (own && Object.keys(own).length > 0) {
+      // The watchdog learns the services from the instance's record as each is spawned: the runner
+      // may be killed from now on.
+      stack = await startStack(
+        { services: own, owner: stackTag(runId, RUN_INSTANCE), names: sweepOptions.names ?? DEFAULT_NAMES, graceMs: sweepOptions.graceMs ?? DEFAULT_GRACE_MS, killWaitMs: sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS, source },
+        { runId, instance: RUN_INSTANCE, holder: { pid: process.pid, startKey: self.startKey } },
+      );
       restoreStackEnv = setEnv(stack.env);
     }
   } catch (error) {
     // A failed start leaves nothing: no stack (it stopped its own services), no record, no watchdog,
     // no tag in the environment.
     await stack?.stop();
+    await releaseLeases(defaultProcessSource(), { runId });
     removeRunRecord(runId, process.pid);
     await watchdog?.stop();
     restoreEnv();
@@ -134,9 +146,14 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
     end() {
       ending ??= (async () => {
         try {
+          const source = defaultProcessSource();
+          // The workers' instances first: theirs may depend on the run's services, never the reverse.
+          const workerStacks: StackReport[] = [];
+          for (const instance of readInstances(runId).filter((r) => r.instance !== RUN_INSTANCE)) workerStacks.push(await stopRecordedInstance(instance, source));
           const stopped = await stack?.stop();
+          await releaseLeases(source, { runId });
           const report = await sweep({ ...sweepOptions, owner: runId });
-          return stopped ? { ...report, stack: stopped } : report;
+          return { ...report, workerStacks, ...(stopped && { stack: stopped }) };
         } finally {
           removeRunRecord(runId, process.pid);
           await watchdog?.stop();

@@ -126,12 +126,18 @@ export function stackUpLine(stack: StackHandle): string {
   return `${PREFIX}stack up: ${services.join(', ')}${after}`;
 }
 
-/** A stack that could not be stopped whole, or kept a socket or port, fails the run: something is left. */
-export function stackStopVerdict(report: StackReport | undefined): Verdict {
-  const trouble = (report?.services ?? []).filter((s) => !s.ok);
-  if (trouble.length === 0) return { lines: [] };
+/**
+ * The stop of a run's stack instances (its own, its workers'). A kept dir is named, with why, so its
+ * logs and database can be read. A stack that could not be stopped whole, or kept a socket or port,
+ * fails the run: something is left.
+ */
+export function stackStopVerdict(reports: StackReport | undefined | ReadonlyArray<StackReport | undefined>): Verdict {
+  const all = (Array.isArray(reports) ? reports : [reports]).filter((r): r is StackReport => r !== undefined);
+  const kept = all.filter((r) => r.keptDir).map((r) => `${PREFIX}kept the stack's dir ${r.dir} (${r.keptBecause ?? 'asked to keep it'}): its services' logs are in logs/, with what they wrote there`);
+  const trouble = all.flatMap((r) => r.services).filter((s) => !s.ok);
+  if (trouble.length === 0) return { lines: kept };
   const lines = trouble.flatMap((s) => [...problemLines(s.report).map((line) => `  ${s.name}: ${line.trim()}`), ...s.held.map((held) => `  ${s.name}: ${held}`)]);
-  return { lines: [], error: failure(`${PREFIX}the stack could not be stopped cleanly:\n${lines.join('\n')}`) };
+  return { lines: kept, error: failure(`${PREFIX}the stack could not be stopped cleanly:\n${lines.join('\n')}`) };
 }
 
 /** Several verdicts as one: every line, and one error holding every failure's message. */

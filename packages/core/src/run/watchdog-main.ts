@@ -1,12 +1,14 @@
 // The watchdog process (see watchdog.ts): waits for the watched process to die, sweeps its run, and
 // removes the run's record from the registry of live runs.
 import { setTimeout as delay } from 'node:timers/promises';
-import { WATCHDOG_ORDERS_ENV } from '../config/names.js';
 import { isDead } from '../processes/process-info.js';
 import { defaultProcessSource } from '../processes/process-source.js';
 import { sweep } from '../sweep/sweep.js';
-import { stopRecordedService } from '../stack/recorded-services.js';
-import { readRunRecord, removeRunRecord } from './registry.js';
+import { RUN_INSTANCE, WATCHDOG_ORDERS_ENV } from '../config/names.js';
+import { readInstances } from '../registry/instances.js';
+import { releaseLeases } from '../registry/port-leases.js';
+import { removeRunRecord } from '../registry/runs.js';
+import { stopRecordedInstance } from '../stack/stop-instance.js';
 import type { WatchdogOrders } from './watchdog.js';
 
 async function alive(orders: WatchdogOrders): Promise<boolean> {
@@ -31,12 +33,14 @@ export async function watch(orders: WatchdogOrders): Promise<void> {
   process.on('SIGHUP', () => {});
   while (await alive(orders)) await delay(orders.intervalMs);
   try {
-    // The run's stack first, dependents before what they depend on (the record lists them in start order).
-    const record = readRunRecord(orders.sweep.owner);
+    // The run's stack instances first (its workers', then its own: theirs may depend on it), each
+    // stopped in reverse start order, with their dirs: no output named one to keep.
+    const runId = orders.sweep.owner;
     const source = defaultProcessSource();
-    for (const service of [...(record?.pid === orders.watchPid ? (record.services ?? []) : [])].reverse()) {
-      await stopRecordedService(service, source).catch(() => undefined);
-    }
+    const instances = readInstances(runId).filter((r) => r.holder.pid === orders.watchPid);
+    instances.sort((a, b) => Number(a.instance === RUN_INSTANCE) - Number(b.instance === RUN_INSTANCE));
+    for (const instance of instances) await stopRecordedInstance(instance, source, { dir: 'remove' }).catch(() => undefined);
+    await releaseLeases(source, { runId });
     await sweep(orders.sweep);
   } finally {
     // The run's owner is gone, so its record is stale: removed while it still names the watched process.

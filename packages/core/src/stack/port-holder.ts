@@ -4,13 +4,14 @@ import { matchDaemon } from '../processes/match.js';
 import { isOwnedBy } from '../processes/owner-tag.js';
 import { commandLine, isDead, type ProcessInfo } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
-import { liveRuns, type LiveRuns } from '../run/registry.js';
+import { liveRuns, type LiveRuns } from '../registry/runs.js';
 import { portListeners } from './port-listeners.js';
 
 /**
  * A process listening on a port a service needs, judged as a sweep judges a daemon: `leftover` (a
- * swept name, or a tag of a run that is gone, or of this very run) is stopped; `live-run` (tagged by
- * another run that is live) and `foreign` (nothing says it is ours) are never signalled.
+ * swept name, or a tag of a run that is gone, or of this very stack instance) is stopped; `live-run`
+ * (tagged by another run that is live, or another instance of this run) and `foreign` (nothing says
+ * it is ours) are never signalled.
  */
 export interface PortHolder {
   kind: 'leftover' | 'live-run' | 'foreign';
@@ -24,8 +25,8 @@ export function describeHolder(info: ProcessInfo): string {
   return `pid ${info.pid} (${commandLine(info).slice(0, 80)}, started ${formatTime(info.startedAt)})`;
 }
 
-export async function portHolders(port: number, context: { names: ReadonlySet<string>; source: ProcessSource }): Promise<PortHolder[]> {
-  const { names, source } = context;
+export async function portHolders(port: number, context: { names: ReadonlySet<string>; source: ProcessSource; ownTag: string | undefined }): Promise<PortHolder[]> {
+  const { names, source, ownTag } = context;
   const pids = (await portListeners(port, source.platform)).filter((pid) => pid !== process.pid);
   if (pids.length === 0) return [];
   const now = await source.probe(pids);
@@ -37,8 +38,14 @@ export async function portHolders(port: number, context: { names: ReadonlySet<st
     if (isDead(info)) continue;
     const tag = await source.readEnv(pid, OWNER_ENV);
     if (tag !== undefined) {
+      // This very instance's (an earlier try of it): a leftover. Another instance of this run (a
+      // worker's stack) is as live as the run: never signalled.
+      if (ownTag !== undefined && isOwnedBy(tag, ownTag)) {
+        holders.push({ kind: 'leftover', info: info!, reason: `tagged ${tag}: started by this stack` });
+        continue;
+      }
       if (ownRun !== undefined && isOwnedBy(tag, ownRun)) {
-        holders.push({ kind: 'leftover', info: info!, reason: `tagged ${tag}: started by this run` });
+        holders.push({ kind: 'live-run', info: info!, reason: `tagged ${tag}: another stack instance of this run` });
         continue;
       }
       live ??= await liveRuns(source);

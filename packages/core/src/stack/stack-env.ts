@@ -1,16 +1,6 @@
 import path from 'node:path';
 import { INTERPRETER } from '../processes/match.js';
-import { factsOf, PLACEHOLDER, type ServiceFacts, type StackConfig } from './stack-options.js';
-
-/** What every service is known by, before any starts: its ready check's port, socket and URL. */
-export function stackFacts(stack: StackConfig): Record<string, ServiceFacts> {
-  return Object.fromEntries(Object.entries(stack).map(([name, service]) => [name, factsOf(service.ready)]));
-}
-
-/** `text` with each `${stack.NAME.port|socket|url}` replaced (the config's rules made sure each is known). */
-export function substitute(text: string, facts: Readonly<Record<string, ServiceFacts>>): string {
-  return text.replace(PLACEHOLDER, (whole, name: string, fact: keyof ServiceFacts) => String(facts[name]?.[fact] ?? whole));
-}
+import type { StackConfig } from '../config/stack-options.js';
 
 /** `MCP_REAPER_STACK_<NAME>_` for a service: upper case, anything but letters and digits as "_". */
 export function envPrefix(name: string): string {

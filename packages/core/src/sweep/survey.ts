@@ -16,7 +16,7 @@ import { withoutExiting } from '../processes/without-exiting.js';
 import { isOwnedBy } from '../processes/owner-tag.js';
 import { protectedSet, type ProtectedSet } from '../processes/protected-set.js';
 import { isScoped, scopeReason, type Scope } from '../processes/scope.js';
-import { liveRuns, type LiveRuns } from '../run/registry.js';
+import { liveRuns, type LiveRuns } from '../registry/runs.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -98,7 +98,7 @@ async function daemonLogDirs(leftovers: readonly Leftover[], source: ProcessSour
 
 /**
  * Without a scope, the matches that belong to another live run: their owner tag names a run whose
- * process still runs (see run/registry.ts), other than the run this process belongs to. Kept, with
+ * process still runs (see registry/runs.ts), other than the run this process belongs to. Kept, with
  * the run named; skipped when the registry cannot be read (no run can be proven dead then). Also the
  * matches that began to exit since they were listed (another run stopping its own daemon): an
  * exiting process reads no environment, and must not pass for an untagged leftover.

@@ -1,19 +1,17 @@
-// The registry of live runs: one small JSON file per run in a private directory of the user's
-// (`<tmpdir>/mcp-reaper-<uid>/runs/`), written when a run starts and removed when it ends. Every
-// sweep of the same user reads it to tell a live run's daemons (kept) from a dead run's (leftovers).
-// A run is live while the process that owns it runs: the same pid with the same start time. A
-// record whose owner is gone (killed, or the pid reused) is stale, and the next sweep removes it.
-import { randomBytes } from 'node:crypto';
+// The registry of live runs: one small JSON file per run in the user's private directory
+// (`<tmpdir>/mcp-reaper-<uid>/runs/`, see private-dir.ts), written when a run starts and removed when
+// it ends. Every sweep of the same user reads it to tell a live run's daemons (kept) from a dead
+// run's (leftovers). A run is live while the process that owns it runs: the same pid with the same
+// start time. A record whose owner is gone (killed, or the pid reused) is stale, and the next sweep
+// removes it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import type { BaseConfig } from '../config/resolve-config.js';
-import type { RecordedService } from '../stack/recorded-services.js';
-import { REGISTRY_DIR_PREFIX, REGISTRY_RUNS_DIR, RUN_RECORD_EXTENSION } from '../config/names.js';
-import { ReaperError } from '../errors.js';
+import { REGISTRY_RUNS_DIR, RUN_RECORD_EXTENSION } from '../config/names.js';
 import { commandLine, isDead } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
+import { checkPrivateDir, ensurePrivateDir, userDir, writeWhole } from './private-dir.js';
 
 const debug = debuglog('mcp-reaper');
 
@@ -35,8 +33,6 @@ export interface RunRecord {
   /** For a runner's run: its root, and the config file and environment as the run resolved them, which its workers start from. */
   root?: string;
   base?: BaseConfig;
-  /** The run's stack: what its watchdog stops when the runner is killed. */
-  services?: RecordedService[];
 }
 
 /** A run whose owner still runs, with the owner's command line as it is now. */
@@ -55,11 +51,6 @@ export interface LiveRuns {
 // crash mid-write (or not ours): removed once it is older than this, never while it may be fresh.
 const DEBRIS_AGE_MS = 60_000;
 
-/** `<tmpdir>/mcp-reaper-<uid>`: the temp dir is shared by every user, the uid keeps ours apart. */
-function userDir(): string {
-  return path.join(os.tmpdir(), `${REGISTRY_DIR_PREFIX}${process.getuid!()}`);
-}
-
 /** The directory of run records. */
 export function registryDir(): string {
   return path.join(userDir(), REGISTRY_RUNS_DIR);
@@ -70,52 +61,10 @@ function recordFile(runId: string): string {
   return path.join(registryDir(), `${encodeURIComponent(runId)}${RUN_RECORD_EXTENSION}`);
 }
 
-/**
- * Why a directory may not hold the registry, or undefined when it may: it must be a real directory (not a
- * link someone planted in the shared temp dir), ours, and closed to everyone else, or another user
- * could forge a live run to protect a daemon, or remove ours.
- */
-function unsafeReason(stat: fs.Stats): string | undefined {
-  if (!stat.isDirectory()) return 'it is not a directory (a symlink or a file)';
-  if (stat.uid !== process.getuid!()) return `it belongs to uid ${stat.uid}, not to this user (uid ${process.getuid!()})`;
-  if ((stat.mode & 0o077) !== 0) return `its mode is ${(stat.mode & 0o777).toString(8)}, open to other users (expected 700)`;
-  return undefined;
-}
-
-function registryError(dir: string, reason: string, cause?: unknown): ReaperError {
-  return new ReaperError(
-    'EREGISTRY',
-    `Cannot use ${dir} for the registry of live runs: ${reason}. Remove it (mcp-reaper creates it again, private to this user), or set TMPDIR to a directory of yours.`,
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-/** Creates the registry's directories (mode 700) if needed and checks that they are private to this user. */
-function ensureRegistry(): string {
-  for (const dir of [userDir(), registryDir()]) {
-    try {
-      fs.mkdirSync(dir, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw registryError(dir, String((error as Error).message), error);
-    }
-    const reason = unsafeReason(fs.lstatSync(dir));
-    if (reason) throw registryError(dir, reason);
-  }
-  return registryDir();
-}
-
 /** Records a run as live. Written to a temporary name and renamed, so a reader never sees half a record. */
 export function registerRun(record: RunRecord): void {
-  const dir = ensureRegistry();
-  const file = recordFile(record.runId);
-  const temp = path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    fs.writeFileSync(temp, JSON.stringify(record), { mode: 0o600, flag: 'wx' });
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw registryError(dir, `writing ${path.basename(file)} failed: ${(error as Error).message}`, error);
-  }
+  const dir = ensurePrivateDir(REGISTRY_RUNS_DIR);
+  writeWhole(dir, recordFile(record.runId), JSON.stringify(record));
   debug('registered run %s (%s, pid %d)', record.runId, record.kind, record.pid);
 }
 
@@ -149,15 +98,14 @@ function parseRecord(text: string): RunRecord | undefined {
  */
 export async function liveRuns(source: ProcessSource): Promise<LiveRuns> {
   const dir = registryDir();
+  const { exists, problem } = checkPrivateDir(REGISTRY_RUNS_DIR);
+  if (problem) return { runs: [], problem };
+  if (!exists) return { runs: [] }; // no run has registered since boot
   let names: string[];
   try {
-    const reason = unsafeReason(fs.lstatSync(userDir())) ?? unsafeReason(fs.lstatSync(dir));
-    if (reason) return { runs: [], problem: registryError(dir, reason).message };
     names = fs.readdirSync(dir);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { runs: [] }; // no run has registered since boot
-    return { runs: [], problem: registryError(dir, String((error as Error).message), error).message };
+    return { runs: [], problem: `Cannot read ${dir}: ${(error as Error).message}` };
   }
 
   const records: Array<{ file: string; record: RunRecord }> = [];
