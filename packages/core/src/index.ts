@@ -17,7 +17,16 @@ export { OWNER_ENV, RUN_ENV, SETTING_ENV } from './config/names.js';
 export { startStack, StackStartError, type StackHandle, type StackReport, type StartStackOptions } from './stack/start-stack.js';
 export type { ServiceHandle, ServiceStop } from './stack/service.js';
 export type { StackConfig, ServiceOptions, ReadyCheck, PortOption, ServiceScope } from './config/stack-options.js';
-export { joinWorkerStack, markStackTestsFailed, workerInstance, type WorkerStack } from './run/worker-stack.js';
+export {
+  joinWorkerStack,
+  openWorkerStack,
+  markStackTestsFailed,
+  workerInstance,
+  type WorkerStack,
+  type OpenWorkerStack,
+  type StackView,
+  type StackService,
+} from './run/worker-stack.js';
 
 // Runs: what a runner's global setup, its workers and its teardown use.
 export { startRun, type Run, type RunEnd, type StartRunOptions } from './run/start-run.js';
@@ -25,7 +34,7 @@ export { startWatchdog, type Watchdog, type WatchdogOptions } from './run/watchd
 export { findLeaks } from './run/find-leaks.js';
 export { checkLeaks, type LeakCheck } from './run/check-leaks.js';
 export { liveRuns, type LiveRun, type LiveRuns, type RunKind, type RunRecord } from './registry/runs.js';
-export { beforeRunVerdict, leakVerdict, processLine, problemLines, type Verdict } from './run/verdict.js';
+export { beforeRunVerdict, leakVerdict, processLine, problemLines, stackStopVerdict, type Verdict } from './run/verdict.js';
 export {
   startRunnerRun,
   joinRun,

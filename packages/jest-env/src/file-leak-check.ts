@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
-import { forRunner, joinRun, openLeakCheck, ownerTag, type OpenLeakCheck } from '@mcp-reaper/core';
+import { forRunner, joinRun, openLeakCheck, openWorkerStack, ownerTag, type OpenLeakCheck, type OpenWorkerStack } from '@mcp-reaper/core';
 import { say, settingsOf } from './options.js';
 
 /**
@@ -13,6 +13,7 @@ export class FileLeakCheck {
   private readonly testPath: string;
   private readonly testEnvironmentOptions: unknown;
   private check: OpenLeakCheck | undefined;
+  private stack: OpenWorkerStack | undefined;
   private testsFailed = false;
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
@@ -21,8 +22,12 @@ export class FileLeakCheck {
     this.testEnvironmentOptions = config.projectConfig.testEnvironmentOptions;
   }
 
-  /** Call from the environment's setup(), with the sandbox's `process.env` (a copy Jest made). */
-  start(sandboxEnv: NodeJS.ProcessEnv | undefined): void {
+  /**
+   * Call from the environment's setup(), with the sandbox's `process.env` (a copy Jest made): tags
+   * what the file starts, and joins the worker's stack (its worker-scoped services, started by the
+   * worker's first file), whose places the file's tests find in `process.env`.
+   */
+  async start(sandboxEnv: NodeJS.ProcessEnv | undefined): Promise<void> {
     let run;
     try {
       run = joinRun({ runner: 'jest', root: this.rootDir, settings: settingsOf(this.testEnvironmentOptions) });
@@ -30,9 +35,16 @@ export class FileLeakCheck {
       throw forRunner(error);
     }
     const label = path.relative(this.rootDir, this.testPath) || this.testPath;
+    const slot = process.env.JEST_WORKER_ID ?? '1';
     // Children of the worker inherit the real process.env; startDaemon() merges over the sandbox's
-    // copy, which Jest took before setup(): the tag goes in both.
-    this.check = openLeakCheck({ run, owner: ownerTag(run.runId, `w${process.env.JEST_WORKER_ID ?? '1'}`, label), label, envs: [sandboxEnv] });
+    // copy, which Jest took before setup(): the tag goes in both, and so do the stack's places.
+    this.check = openLeakCheck({ run, owner: ownerTag(run.runId, `w${slot}`, label), label, envs: [sandboxEnv] });
+    try {
+      this.stack = await openWorkerStack({ run, slot, envs: [sandboxEnv] });
+    } catch (error) {
+      await this.end();
+      throw forRunner(error);
+    }
   }
 
   /** Call from the environment's handleTestEvent() (jest-circus): notes whether a test or hook failed. */
@@ -45,6 +57,8 @@ export class FileLeakCheck {
    * the file must fail. A second call does nothing.
    */
   async end(): Promise<Error | undefined> {
+    this.stack?.close({ testsFailed: this.testsFailed });
+    this.stack = undefined;
     const check = this.check;
     if (!check) return undefined;
     this.check = undefined;

@@ -1,10 +1,32 @@
 import path from 'node:path';
-import { daemonStateDir, forRunner, joinRun, openLeakCheck, ownerTag, startDaemon, type DaemonHandle, type JoinedRun, type Verdict } from '@mcp-reaper/core';
-import type { Fixtures, TestInfo, WorkerInfo } from '@playwright/test';
-import { configDir, settingsFor, type McpReaperOptions } from './options.js';
+import {
+  daemonStateDir,
+  forRunner,
+  joinRun,
+  markStackTestsFailed,
+  openLeakCheck,
+  openWorkerStack,
+  ownerTag,
+  ReaperError,
+  stackStopVerdict,
+  startDaemon,
+  type DaemonHandle,
+  type JoinedRun,
+  type StackService,
+  type Verdict,
+} from '@mcp-reaper/core';
+import type { Fixtures, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions, TestInfo, WorkerInfo } from '@playwright/test';
+import { baseURLFromProblem, configDir, settingsFor, type McpReaperOptions } from './options.js';
 
 /** A daemon a fixture started: ready (its socket answered), stopped after the test or the worker. */
 export type McpDaemon = DaemonHandle;
+
+/** The stack as a worker's tests see it: every service by name (the worker's own instance of a worker-scoped one), and the worker's `${dir}`. */
+export interface McpStack {
+  services: Readonly<Record<string, StackService>>;
+  /** The worker's instance's private dir (the run's when the stack has no worker-scoped service). */
+  dir: string | undefined;
+}
 
 export interface McpReaperTestFixtures {
   /** A daemon of this test's own: started ready before the test, stopped (verified) after it. */
@@ -22,6 +44,12 @@ export interface McpReaperWorkerFixtures {
   mcpWorkerDaemon: McpDaemon;
   /** Automatic: the worker's owner tag, and a leak check of what the worker's hooks left. */
   _mcpReaperWorkerOwner: string;
+  /**
+   * Automatic: the config's stack as this worker sees it. Its worker-scoped services are started for
+   * this worker before its first test, their places set in `process.env` (MCP_REAPER_STACK_*), and
+   * stopped (verified) when the worker ends.
+   */
+  mcpStack: McpStack;
 }
 
 /** A verdict in Playwright's way: lines as warnings (they reach the runner's output), a failure thrown. */
@@ -52,7 +80,7 @@ function testLabel(testInfo: TestInfo): string {
  * The fixtures, for `base.extend(mcpReaperFixtures)` or `mergeTests()`. `test` from this package is
  * `@playwright/test`'s `test` extended with them.
  */
-export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerFixtures> = {
+export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerFixtures, PlaywrightTestArgs & PlaywrightTestOptions, PlaywrightWorkerArgs & PlaywrightWorkerOptions> = {
   mcpReaper: [{}, { scope: 'worker', option: true }],
 
   mcpReaperOptions: [
@@ -83,6 +111,26 @@ export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerF
     { scope: 'worker', auto: true },
   ],
 
+  mcpStack: [
+    async ({ mcpReaperOptions: run, _mcpReaperWorkerOwner }, use, workerInfo: WorkerInfo) => {
+      void _mcpReaperWorkerOwner; // after the worker's leak check opens, before it closes: the stack is not a leak
+      let open;
+      try {
+        open = await openWorkerStack({ run, slot: workerInfo.workerIndex });
+      } catch (error) {
+        throw forRunner(error);
+      }
+      try {
+        await use(open.view);
+      } finally {
+        open.close({ testsFailed: false });
+        // Started by this worker: stopped with it (a test that failed marked it, and its dir is kept).
+        if (open.stack?.startedHere) tell(stackStopVerdict(await open.stack.stop()));
+      }
+    },
+    { scope: 'worker', auto: true },
+  ],
+
   mcpWorkerDaemon: [
     async ({ mcpReaperOptions, _mcpReaperWorkerOwner }, use, workerInfo: WorkerInfo) => {
       const daemon = await startDaemon(daemonOptions(mcpReaperOptions, `mcp-w${workerInfo.workerIndex}-worker.sock`, _mcpReaperWorkerOwner));
@@ -100,10 +148,22 @@ export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerF
       // Below the worker's tag (ownerTag() would turn its "/" into ":" if it were passed as a part).
       const check = openLeakCheck({ run, owner: `${_mcpReaperWorkerOwner}/${ownerTag(testInfo.testId)}`, label: testLabel(testInfo) });
       await use(check.owner);
+      // A failed test keeps the stack's dirs (the run's, this worker's), for their logs and databases.
+      if (testInfo.status !== testInfo.expectedStatus && run.config.stack !== undefined) markStackTestsFailed(run, testInfo.workerIndex);
       tell(await check.close());
     },
     { auto: true },
   ],
+
+  // Playwright's own option, overridden to read it: with `baseURLFrom`, the worker's service answers.
+  baseURL: async ({ baseURL, mcpReaper, mcpStack }, use) => {
+    const from = mcpReaper?.baseURLFrom;
+    if (from === undefined) return use(baseURL);
+    const service = mcpStack.services[from];
+    const problem = baseURLFromProblem(from, service ? { [from]: { command: ['x'], ready: service.url === undefined ? { exit: 0 } : { url: service.url } } } : {});
+    if (problem !== undefined || service?.url === undefined) throw forRunner(new ReaperError('EINVALIDOPTION', `Invalid test.use({ mcpReaper }): ${problem ?? `"baseURLFrom" names "${from}", which has no URL`}`));
+    await use(service.url);
+  },
 
   mcpDaemon: async ({ mcpReaperOptions, _mcpReaperLeakCheck }, use, testInfo) => {
     const daemon = await startDaemon(daemonOptions(mcpReaperOptions, `mcp-w${testInfo.workerIndex}.sock`, _mcpReaperLeakCheck));

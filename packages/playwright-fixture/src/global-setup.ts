@@ -1,6 +1,6 @@
 import { forRunner, startRunnerRun } from '@mcp-reaper/core';
 import type { FullConfig } from '@playwright/test';
-import { configDir } from './options.js';
+import { baseURLFromProblem, configDir, coreSettings } from './options.js';
 import { saveRun } from './run-store.js';
 import globalTeardown from './global-teardown.js';
 
@@ -9,10 +9,13 @@ import globalTeardown from './global-teardown.js';
  * which only the fixtures use: what the run's sweeps and its end follow, as the fixtures do. A
  * `test.use()` in a test file is not visible here, and applies to that file's tests only.
  */
-function runSettings(config: FullConfig): unknown {
-  const settings = (config.projects[0]?.use as { mcpReaper?: unknown } | undefined)?.mcpReaper;
+function configSettings(config: FullConfig): unknown {
+  return (config.projects[0]?.use as { mcpReaper?: unknown } | undefined)?.mcpReaper;
+}
+
+function runSettings(settings: unknown): unknown {
   if (typeof settings !== 'object' || settings === null) return settings;
-  const { daemon: _daemon, ...run } = settings as Record<string, unknown>;
+  const { daemon: _daemon, ...run } = coreSettings(settings) as Record<string, unknown>;
   return run;
 }
 
@@ -27,7 +30,15 @@ function runSettings(config: FullConfig): unknown {
 export default async function globalSetup(config: FullConfig): Promise<() => Promise<void>> {
   let run;
   try {
-    run = await startRunnerRun({ runner: 'playwright', root: configDir(config), settings: runSettings(config) });
+    const settings = configSettings(config);
+    const baseURLFrom = typeof settings === 'object' && settings !== null ? (settings as { baseURLFrom?: unknown }).baseURLFrom : undefined;
+    run = await startRunnerRun({
+      runner: 'playwright',
+      root: configDir(config),
+      settings: runSettings(settings),
+      // Checked before anything starts: a baseURL from nowhere would fail every test one by one.
+      check: (resolved) => [baseURLFromProblem(baseURLFrom, resolved.stack) ?? []].flat().map((problem) => `use: { mcpReaper } in ${config.configFile ?? 'the Playwright config'}: ${problem}`),
+    });
   } catch (error) {
     throw forRunner(error);
   }

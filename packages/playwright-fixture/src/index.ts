@@ -4,6 +4,7 @@ import { mcpReaperFixtures, type McpReaperTestFixtures, type McpReaperWorkerFixt
 export { expect } from '@playwright/test';
 export {
   mcpReaperFixtures,
+  type McpStack,
   type McpDaemon,
   type McpReaperTestFixtures,
   type McpReaperWorkerFixtures,

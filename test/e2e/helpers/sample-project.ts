@@ -19,6 +19,8 @@ export interface RunResult {
 
 export interface SampleProject {
   dir: string;
+  /** The TMPDIR of what runs in the project (its runners, mcp-reaper's registry of their runs). */
+  tmp: string;
   /** Runs a command in the project (e.g. `npx jest`), collecting its output. */
   run(command: string, args: readonly string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
   /** Starts a command in its own process group (detached), for tests that signal the whole group. */
@@ -84,10 +86,10 @@ function linkTree(from: string, to: string): void {
 /** Creates a project outside the workspace and installs it with npm, as a user would. */
 export async function createProject(options: ProjectOptions): Promise<SampleProject> {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `mcp-reaper-e2e-${options.name}-`)));
-  // What the runners write to a temp dir (Jest's cache, Vite's and Playwright's) stays in the
-  // project, and goes with it.
-  const tmp = path.join(dir, '.tmp');
-  fs.mkdirSync(tmp);
+  // What the runners write to a temp dir (Jest's cache, Vite's and Playwright's, mcp-reaper's
+  // registry) goes to one of the project's own, removed with it. Short, beside the project rather
+  // than in it: a stack's socket in ${dir} must fit in a Unix socket address (107 bytes).
+  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 't-')));
   const packageJson = {
     name: `sample-${options.name}`,
     private: true,
@@ -129,7 +131,11 @@ export async function createProject(options: ProjectOptions): Promise<SampleProj
   return {
     dir,
     write,
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+    tmp,
+    remove: () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
     run(command, args, runOptions = {}) {
       return new Promise((resolve) => {
         const child = spawn(command, args, { cwd: dir, env: environment(runOptions.env), stdio: ['ignore', 'pipe', 'pipe'] });

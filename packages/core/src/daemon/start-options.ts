@@ -39,7 +39,7 @@ export interface ResolvedStartOptions {
 
 // sun_path holds 108 bytes on Linux and 104 on macOS, the final NUL included: a longer path cannot
 // be listened on, and the daemon would fail with an error far from its cause.
-const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
+export const MAX_SOCKET_PATH_BYTES = process.platform === 'darwin' ? 103 : 107;
 
 /** Defaults and validation in one place: one `EINVALIDOPTION` error lists every problem. */
 export function resolveStartOptions(options: StartDaemonOptions = {}): ResolvedStartOptions {

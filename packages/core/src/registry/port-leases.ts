@@ -50,6 +50,10 @@ export interface PortLease {
   release(): void;
 }
 
+function randomPort(): number {
+  return AUTO_PORT_RANGE.min + (randomBytes(4).readUInt32BE(0) % (AUTO_PORT_RANGE.max - AUTO_PORT_RANGE.min + 1));
+}
+
 function portDir(port: number): string {
   return path.join(userDir(), REGISTRY_PORTS_DIR, String(port));
 }
@@ -89,12 +93,17 @@ async function holderAlive(holder: Holder, source: ProcessSource, cache: Map<num
  * port is still only free "now": a stranger (another user, a program not started by mcp-reaper) may
  * bind it before the service does; the stack then starts the service again on another lease.
  */
-export async function leasePort(owner: LeaseOwner, source: ProcessSource, avoid: ReadonlySet<number> = new Set()): Promise<PortLease> {
+export async function leasePort(
+  owner: LeaseOwner,
+  source: ProcessSource,
+  avoid: ReadonlySet<number> = new Set(),
+  /** The candidates, in order. Default: random ports of AUTO_PORT_RANGE. For tests. */
+  pick: () => number = randomPort,
+): Promise<PortLease> {
   ensurePrivateDir(REGISTRY_PORTS_DIR);
   const alive = new Map<number, string | undefined>();
-  const span = AUTO_PORT_RANGE.max - AUTO_PORT_RANGE.min + 1;
   for (let attempt = 0; attempt < MAX_CANDIDATES; attempt += 1) {
-    const port = AUTO_PORT_RANGE.min + (randomBytes(4).readUInt32BE(0) % span);
+    const port = pick();
     if (avoid.has(port)) continue;
     const dir = portDir(port);
     const mine = path.join(dir, `${randomBytes(6).toString('hex')}.json`);

@@ -5,6 +5,7 @@ import { OWNER_ENV, RUN_ENV } from '../config/names.js';
 import { settingsLayer, type Layer } from '../config/layers.js';
 import { resolveWithBase, withTop, type BaseConfig } from '../config/resolve-config.js';
 import { runConfigOf, type RunConfig } from '../config/run-config.js';
+import { invalidOptions } from '../config/rules.js';
 import { RUNNERS, type RunnerName } from '../config/runners.js';
 import { ReaperError } from '../errors.js';
 import { checkLeaks } from './check-leaks.js';
@@ -55,9 +56,17 @@ function settingsOf(input: RunnerSettings): Layer {
  * runner's settings; every problem in one `EINVALIDOPTION` error), then starts the run (`startRun()`):
  * the sweep before it, the run's tag, the watchdog, its record as a live run.
  */
-export async function startRunnerRun(input: RunnerSettings & { env?: NodeJS.ProcessEnv }): Promise<RunnerRun> {
+export async function startRunnerRun(
+  input: RunnerSettings & {
+    env?: NodeJS.ProcessEnv;
+    /** The adapter's own settings' problems against the resolved config (Playwright's `baseURLFrom`): any, and nothing starts. */
+    check?: (config: RunConfig) => readonly string[];
+  },
+): Promise<RunnerRun> {
   const { base, config: resolved } = await resolveWithBase({ cwd: input.root, ...(input.env && { env: input.env }), top: settingsOf(input) });
   const config = runConfigOf(resolved);
+  const problems = input.check?.(config) ?? [];
+  if (problems.length > 0) throw invalidOptions('configuration', [...problems]);
   const run = await startRun({ ...config.sweep, watchdog: config.watchdog, stack: config.stack }, { kind: input.runner, root: input.root, base });
   let ending: Promise<Verdict> | undefined;
   return {

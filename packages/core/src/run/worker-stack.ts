@@ -16,6 +16,7 @@ import type { ServiceHandle } from '../stack/service.js';
 import { stackEnv, startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
 import { stopRecordedInstance } from '../stack/stop-instance.js';
 import type { JoinedRun } from './runner-run.js';
+import { setEnv } from './set-env.js';
 import { stackTag } from './start-run.js';
 
 /** Slack over the services' own readiness timeouts while another process starts the slot's instance. */
@@ -151,4 +152,54 @@ export async function joinWorkerStack(input: { run: JoinedRun; slot: string | nu
 /** A test that used the run's stack and worker `slot`'s failed: their dirs are kept (named at the run's end). */
 export function markStackTestsFailed(run: Pick<JoinedRun, 'runId'>, slot?: string | number): void {
   markTestsFailed(run.runId, [RUN_INSTANCE, ...(slot === undefined ? [] : [workerInstance(slot)])]);
+}
+
+/** One service of the stack as a test sees it. */
+export interface StackService {
+  url: string | undefined;
+  port: number | undefined;
+  socket: string | undefined;
+  pid: number;
+  logFile: string;
+}
+
+/** The whole stack as a worker's tests see it: the run's services and the worker's own, by name, and the worker's `${dir}` (else the run's). */
+export interface StackView {
+  services: Readonly<Record<string, StackService>>;
+  dir: string | undefined;
+}
+
+/** A worker's stack, in use by a test file (or by a Playwright worker): see `openWorkerStack()`. */
+export interface OpenWorkerStack {
+  /** The worker's own instance; undefined when the stack has no worker-scoped service. */
+  stack: WorkerStack | undefined;
+  view: StackView;
+  /** Puts the environment back; with `testsFailed`, marks the run's and the worker's instances so that their dirs are kept. */
+  close(options: { testsFailed: boolean }): void;
+}
+
+function viewOf(run: Pick<JoinedRun, 'runId'>, worker: WorkerStack | undefined): StackView {
+  const services: Record<string, StackService> = {};
+  const runRecord = readInstance(run.runId, RUN_INSTANCE);
+  const all = [...(runRecord?.services ?? []), ...Object.values(worker?.services ?? {})];
+  for (const s of all) services[s.name] = { url: s.url, port: s.port, socket: s.socket, pid: s.pid, logFile: s.logFile };
+  return { services, dir: worker?.dir ?? runRecord?.dir };
+}
+
+/**
+ * What a test file (Vitest, Jest) or a worker (Playwright) does with the stack before its tests run:
+ * joins its slot's instance (starting it if no file of the slot did), and puts its services' places
+ * in `process.env` (and in each of `envs`, a sandbox's copy), over the run's.
+ */
+export async function openWorkerStack(input: { run: JoinedRun; slot: string | number; envs?: ReadonlyArray<NodeJS.ProcessEnv | undefined> }): Promise<OpenWorkerStack> {
+  const stack = await joinWorkerStack(input);
+  const restore = stack ? setEnv(stack.env, input.envs) : () => {};
+  return {
+    stack,
+    view: viewOf(input.run, stack),
+    close({ testsFailed }) {
+      if (testsFailed && input.run.config.stack !== undefined) markStackTestsFailed(input.run, input.slot);
+      restore();
+    },
+  };
 }

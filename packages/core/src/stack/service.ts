@@ -55,7 +55,7 @@ export interface RunningService extends ServiceHandle {
 /** Why a service did not start: the service, what it waited for, its last output, what was cleaned up. */
 export class ServiceStartError extends ReaperError {
   constructor(
-    code: 'ESERVICEEXIT' | 'ESERVICETIMEOUT' | 'EPORTHELD',
+    code: 'ESERVICEEXIT' | 'ESERVICETIMEOUT' | 'EPORTHELD' | 'EINVALIDOPTION',
     message: string,
     readonly service: string,
     readonly output: string[] = [],

@@ -4,12 +4,14 @@
 // other than the one that started it can stop it: the run's end, the watchdog.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_READY_TIMEOUT_MS } from '../config/defaults.js';
 import { INSTANCE_LOGS_DIR, OWNER_ENV, RUN_INSTANCE, STACK_DIR_ENV } from '../config/names.js';
 import { invalidOptions } from '../config/rules.js';
-import { substitute, substituteReady, type PlaceholderValues, type ServiceFacts, type StackConfig } from '../config/stack-options.js';
+import { substitute, substituteReady, usesOwn, type PlaceholderValues, type ServiceFacts, type StackConfig } from '../config/stack-options.js';
+import { MAX_SOCKET_PATH_BYTES } from '../daemon/start-options.js';
 import { stackRule } from '../config/stack-rules.js';
 import { ReaperError } from '../errors.js';
 import { defaultProcessSource, type ProcessSource } from '../processes/process-source.js';
@@ -238,6 +240,11 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
     // A fixed port, or one a ready check states: whoever holds it is found first.
     const fixed = spec.port === undefined ? readyPort(substituteReady(spec.ready, values)) : spec.port === 'auto' || spec.port === 0 ? undefined : spec.port;
     if (fixed !== undefined) freed.push(...(await claimPort(name, fixed, { names, source, graceMs, killWaitMs, ownTag: owner })));
+    const ready = substituteReady(spec.ready, values);
+    if ('socket' in ready && Buffer.byteLength(ready.socket) > MAX_SOCKET_PATH_BYTES) {
+      const fix = usesOwn((spec.ready as { socket: string }).socket, 'dir') ? `it is in the instance's dir (\${dir}, under TMPDIR ${os.tmpdir()}): set TMPDIR to a shorter directory` : 'choose a shorter path';
+      throw new ServiceStartError('EINVALIDOPTION', `stack service "${name}" cannot listen on ${ready.socket}: that is ${Buffer.byteLength(ready.socket)} bytes, and a Unix socket path holds at most ${MAX_SOCKET_PATH_BYTES}; ${fix}.`, name);
+    }
     const logFile = spec.logFile === undefined ? path.join(dir, INSTANCE_LOGS_DIR, `${name}.log`) : substitute(spec.logFile, values);
     fs.mkdirSync(path.dirname(logFile), { recursive: true, mode: 0o700 });
     return startService(name, {
