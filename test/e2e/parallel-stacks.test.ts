@@ -68,6 +68,7 @@ module.exports = async (runner, file, slot) => {
   const seen = { ...where, items };
   fs.mkdirSync('out', { recursive: true });
   fs.writeFileSync(path.join('out', runner + '-' + file + '.json'), JSON.stringify(seen));
+  if (process.env.FAIL_FILE === file) throw new Error('failing on purpose: ' + file);
   return seen;
 };
 `;
@@ -194,6 +195,51 @@ describe('parallel stacks: a stack per worker', () => {
       // Four files, each holding its worker a while: with two or more workers, more than one is used.
       if (workers > 1) expect(instances.size, output).toBeGreaterThan(1);
       await expectNothingLeft(project, seen);
+    }, 150_000);
+  }
+});
+
+describe('parallel stacks: what the user is told', () => {
+  it("a failing test keeps its worker's dir, with its logs and database, and the run's end names it", async () => {
+    const project = projects[0] ?? (await makeProject('told'));
+    fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+    const result = await project.run('npx', ['vitest', 'run', '--maxWorkers=2'], { env: envOf(project, { FAIL_FILE: 'b' }) });
+    const output = result.stdout + result.stderr;
+    expect(result.code, output).toBe(1);
+    const seen = seenBy(project, 'vitest');
+    const failed = seen.find((s) => s.file === 'b')!;
+    expect(output).toContain(`mcp-reaper: kept the stack's dir ${failed.dir} (a test that used it failed)`);
+    expect(fs.readFileSync(path.join(failed.dir, 'logs', 'rest.log'), 'utf8')).toContain('item added: b');
+    expect(fs.readFileSync(path.join(failed.dir, 'pm.db'), 'utf8')).toContain('b\n');
+    // The other worker's dir goes, as after any clean run; nothing runs.
+    for (const s of seen.filter((s) => s.dir !== failed.dir)) expect(fs.existsSync(s.dir)).toBe(false);
+    await waitFor(() => seen.every((s) => !isAlive(s.restPid)), { timeoutMs: 2_500, message: 'every REST server to be gone' });
+    // What a user does once they have read it: remove it (and the run's directory of instances, now empty).
+    fs.rmSync(failed.dir, { recursive: true });
+    fs.rmdirSync(path.dirname(failed.dir));
+    expect(registryLeft(project)).toEqual([]);
+  }, 150_000);
+
+  for (const [from, problem] of [
+    ['nope', '"baseURLFrom" must name a service of the stack (daemon, rest), got "nope"'],
+    ['daemon', '"baseURLFrom" names "daemon", which has no URL: give it a "url" ready check'],
+  ] as const) {
+    it(`Playwright, baseURLFrom "${from}": the run fails before anything starts, naming the setting`, async () => {
+      const project = projects[0] ?? (await makeProject('told'));
+      fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+      const original = fs.readFileSync(path.join(project.dir, 'playwright.config.ts'), 'utf8');
+      project.write({ 'playwright.config.ts': original.replace("baseURLFrom: 'rest'", `baseURLFrom: '${from}'`) });
+      try {
+        const result = await project.run('npx', ['playwright', 'test', '--workers=2'], { env: envOf(project) });
+        const output = result.stdout + result.stderr;
+        expect(result.code, output).not.toBe(0);
+        expect(output).toContain(`use: { mcpReaper } in ${path.join(project.dir, 'playwright.config.ts')}: ${problem}`);
+        expect(fs.existsSync(path.join(project.dir, 'out')), 'a test ran').toBe(false);
+        expect(registryLeft(project)).toEqual([]);
+        expect(processesWith(project.dir).map((p) => p.cmd)).toEqual([]);
+      } finally {
+        project.write({ 'playwright.config.ts': original });
+      }
     }, 150_000);
   }
 });
