@@ -79,6 +79,77 @@ describe('mcp-reaper up', () => {
   });
 });
 
+describe('mcp-reaper with parallel-stack settings', () => {
+  it('run: no workers, so a worker-scoped service runs once; its auto port and ${dir} reach the command', async () => {
+    const rest = await sb.install(undefined, FAKE_REST);
+    const dir = path.join(sb.root, 'parallel');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, 'mcp-reaper.config.json'),
+      JSON.stringify({
+        names: [sb.name],
+        dir: './state',
+        stack: { rest: { command: [rest], env: { AIAGENTPM_WEBSERVER_PORT: '${port}', AIAGENTPM_DB_PATH: '${dir}/pm.db' }, port: 'auto', scope: 'worker', ready: { url: 'http://localhost:${port}/health' } } },
+      }),
+    );
+    const check = path.join(sb.root, 'check.cjs');
+    fs.writeFileSync(check, "const e = process.env; console.log(JSON.stringify({ url: e.MCP_REAPER_STACK_REST_URL, dir: e.MCP_REAPER_STACK_DIR, pid: Number(e.MCP_REAPER_STACK_REST_PID) }));\n");
+    const result = await runCli(['run', '--', process.execPath, check], dir, env());
+    expect(result.code, result.stderr).toBe(0);
+    const seen = JSON.parse(result.stdout) as { url: string; dir: string; pid: number };
+    expect(seen.url).toMatch(/^http:\/\/localhost:\d+\/health$/);
+    expect(result.stderr).toContain(`mcp-reaper: stack up: rest (pid ${seen.pid}, ${seen.url})`);
+    expect(isAlive(seen.pid)).toBe(false);
+    expect(fs.existsSync(seen.dir)).toBe(false);
+  });
+
+  it('up: every problem of the stack named with its service and key, exit 2, nothing started', async () => {
+    const dir = path.join(sb.root, 'bad');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, 'mcp-reaper.config.json'),
+      JSON.stringify({
+        names: [sb.name],
+        stack: {
+          rest: { command: ['rest-server-pm', '--port', '${port}'], scope: 'workers', ready: { url: 'http://localhost:${port}/health' } },
+          web: { command: ['vite'], port: 'free', dependsOn: ['rest'], ready: { line: 'ready' } },
+          db: { command: ['db'], scope: 'worker', port: 'auto', ready: { port: '${port}' } },
+          api: { command: ['api'], dependsOn: ['db'], ready: { exit: 0 } },
+        },
+      }),
+    );
+    const result = await runCli(['up'], dir, env());
+    expect(result.code).toBe(2);
+    for (const problem of [
+      '"stack.rest.scope" must be "run" or "worker"',
+      '"stack.web.port" must be a TCP port (1 to 65535), "auto" (mcp-reaper chooses a free one) or 0',
+    ]) {
+      expect(result.stderr).toContain(problem);
+    }
+    expect(result.stderr).not.toContain('stack up');
+  });
+
+  it('up: ${port} without "port", and a run-scoped service depending on a worker-scoped one, exit 2', async () => {
+    const dir = path.join(sb.root, 'bad2');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, 'mcp-reaper.config.json'),
+      JSON.stringify({
+        names: [sb.name],
+        stack: {
+          rest: { command: ['rest-server-pm', '--port', '${port}'], ready: { url: 'http://localhost:${port}/health' } },
+          db: { command: ['db'], scope: 'worker', port: 'auto', ready: { port: '${port}' } },
+          api: { command: ['api'], dependsOn: ['db'], ready: { exit: 0 } },
+        },
+      }),
+    );
+    const result = await runCli(['up'], dir, env());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"stack.rest.command[2]" uses ${port}, but "rest" has no "port"');
+    expect(result.stderr).toContain('"stack.api" is run-scoped but depends on "db", which is worker-scoped');
+  });
+});
+
 describe('mcp-reaper run with a stack', () => {
   it('starts the stack before the command, hands it the places, stops it after, with the command\'s status', async () => {
     const { dir, port } = await project();
