@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listening } from '../helpers/net.js';
+import { readmeBlock, readmeBlocks } from '../helpers/readme.js';
 import { isAlive, processesWith, waitFor } from '../helpers/wait.js';
 import { createProject, type SampleProject } from './helpers/sample-project.js';
 
@@ -31,28 +32,25 @@ interface Seen {
 let name: string;
 const projects: SampleProject[] = [];
 
-/** The users' shape: worker-scoped daemon and REST server, with their files in the instance's dir. */
-const config = () => ({
-  names: [name, `${name}-rest`],
-  dir: './.test-state/AIAgentPM',
-  stack: {
-    daemon: {
-      command: [name, 'daemon', '--socket-path', '${dir}/mcp.sock', '--foreground'],
-      // Its state dir (daemon.pid) in the instance's dir too: each worker's daemon keeps to its own.
-      env: { AIAGENTPM_DB_PATH: '${dir}/pm.db', XDG_DATA_HOME: '${dir}' },
-      scope: 'worker',
-      ready: { socket: '${dir}/mcp.sock' },
-    },
-    rest: {
-      command: [`${name}-rest`],
-      env: { AIAGENTPM_WEBSERVER_PORT: '${port}', AIAGENTPM_DB_PATH: '${dir}/pm.db', MCP_SOCKET: '${stack.daemon.socket}' },
-      port: 'auto',
-      scope: 'worker',
-      dependsOn: ['daemon'],
-      ready: { url: 'http://localhost:${port}/health' },
-    },
-  },
-});
+/** The users' shape, as the README's "Parallel stacks" gives it: worker-scoped daemon and REST server, their files in ${dir}. */
+const config = () =>
+  JSON.parse(
+    readmeBlock('README.md', /Parallel, a stack per worker/, 'json')
+      .replaceAll('"mcp-server-pm"', `"${name}"`)
+      .replaceAll('"rest-server-pm"', `"${name}-rest"`),
+  ) as Record<string, unknown>;
+/** The README's playwright.config.ts for it, its test dir ours. */
+const playwrightConfig = () => {
+  const text = readmeBlock('README.md', /### Parallel stacks/, 'ts');
+  expect(text).toContain("testDir: './e2e/integration'");
+  return text.replace("testDir: './e2e/integration'", "testDir: './pw'");
+};
+/** The README's Playwright test for it, as written. */
+const readmeSpec = () => {
+  const block = readmeBlocks('README.md', ['ts']).find((b) => b.code.includes('uc003.spec.ts'));
+  if (!block) throw new Error('README.md has no uc003.spec.ts example under "Parallel stacks"');
+  return block.code;
+};
 
 // One test per file: write this file's item to the worker's REST server, wait (an I/O-bound test),
 // read back what the server holds, and record it all.
@@ -88,8 +86,8 @@ const testFiles = (): Record<string, string> => ({
   'jest.config.js': "module.exports = { testEnvironment: '@mcp-reaper/jest-env', globalSetup: '@mcp-reaper/jest-env/global-setup', globalTeardown: '@mcp-reaper/jest-env/global-teardown', testMatch: ['**/jest/**/*.test.js'] };\n",
   'vitest.config.mts':
     "import { defineConfig } from 'vitest/config';\nexport default defineConfig({ test: { include: ['vitest/**/*.test.ts'], globalSetup: ['@mcp-reaper/vitest-setup/global-setup'], setupFiles: ['@mcp-reaper/vitest-setup'] } });\n",
-  'playwright.config.ts':
-    "import { defineConfig } from '@playwright/test';\nexport default defineConfig({ testDir: './pw', fullyParallel: true, globalSetup: '@mcp-reaper/playwright-fixture/global-setup', globalTeardown: '@mcp-reaper/playwright-fixture/global-teardown', use: { mcpReaper: { baseURLFrom: 'rest' } } });\n",
+  'playwright.config.ts': playwrightConfig(),
+  'pw-readme/uc003.spec.ts': readmeSpec(),
 });
 
 async function makeProject(label: string): Promise<SampleProject> {
@@ -197,6 +195,22 @@ describe('parallel stacks: a stack per worker', () => {
       await expectNothingLeft(project, seen);
     }, 150_000);
   }
+});
+
+describe("parallel stacks: the README's Playwright example", () => {
+  it('passes as written: request reaches its worker\'s REST server through baseURLFrom', async () => {
+    const project = projects[0] ?? (await makeProject('readme'));
+    const config = fs.readFileSync(path.join(project.dir, 'playwright.config.ts'), 'utf8');
+    project.write({ 'playwright.config.ts': config.replace("testDir: './pw'", "testDir: './pw-readme'") });
+    try {
+      const result = await project.run('npx', ['playwright', 'test', '--workers=2'], { env: envOf(project) });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain('1 passed');
+      expect(registryLeft(project)).toEqual([]);
+    } finally {
+      project.write({ 'playwright.config.ts': config });
+    }
+  }, 150_000);
 });
 
 describe('parallel stacks: what the user is told', () => {
