@@ -66,6 +66,7 @@ describe('mcp-reaper config', () => {
       watchdog: true,
       daemon: {},
       stack: {},
+      stackReuse: 'local',
     });
     for (const source of Object.values(out.sources)) expect(source).toEqual({ from: 'default' });
   });
@@ -105,6 +106,7 @@ describe('mcp-reaper config', () => {
       watchdog: { from: 'default' },
       daemon: { from: 'default' },
       stack: { from: 'default' },
+      stackReuse: { from: 'default' },
     });
 
     // Without the flags, the environment wins over the file.
@@ -126,6 +128,7 @@ describe('mcp-reaper config', () => {
       MCP_REAPER_DRY_RUN: 'yes',
       MCP_REAPER_ON_LEAK: 'fail',
       MCP_REAPER_WATCHDOG: '0',
+      MCP_REAPER_STACK_REUSE: 'never',
       MCP_REAPER_OWNER: 'someone-else', // a tag, not a setting: not an error
     });
     expect(out.options).toEqual({
@@ -141,6 +144,7 @@ describe('mcp-reaper config', () => {
       watchdog: false,
       daemon: {},
       stack: {},
+      stackReuse: 'never',
     });
   });
 
@@ -251,6 +255,7 @@ describe('mcp-reaper config', () => {
       onLeak: 'warn',
       watchdog: true,
       daemon: { graceMs: 900, readyTimeoutMs: 3000 },
+      stackReuse: 'local',
       ignored: [expect.stringContaining('dryRun (config ')],
     });
     expectUsageError(await run(['config', '--runner', 'mocha'], cwd), "'mocha'", 'jest, vitest, playwright');

@@ -74,7 +74,7 @@ describe('resolveConfig', () => {
     expect((error as Error).message).toBe(
       [
         'Invalid configuration:',
-        '  - test.use({ mcpReaper }): unknown option "onleak" (did you mean "onLeak"?); known options: dir, names, files, pidFile, graceMs, killWaitMs, respawnWindowMs, dryRun, onLeak, watchdog, daemon, stack',
+        '  - test.use({ mcpReaper }): unknown option "onleak" (did you mean "onLeak"?); known options: dir, names, files, pidFile, graceMs, killWaitMs, respawnWindowMs, dryRun, onLeak, watchdog, daemon, stack, stackReuse',
         '  - test.use({ mcpReaper }): "daemon.command" must be a non-empty path, got 7 (number)',
         `  - config file ${file}: "graceMs" must be a whole number of milliseconds from 0 to 600000, got -1 (number)`,
         `  - config file ${file}: "watchdog" must be true or false, got "yes" (string)`,
@@ -107,6 +107,9 @@ describe('runConfigOf', () => {
       watchdog: true,
       // The daemon's own grace wins over the top level's; pidFile follows the sweep's.
       daemon: { graceMs: 100, killWaitMs: undefined, pidFile: 'x.pid', readyTimeoutMs: 3000 },
+      stack: undefined,
+      stackReuse: 'local',
+      configFile: path.join(dir, 'mcp-reaper.config.json'),
       ignored: [
         `dryRun (config ${path.join(dir, 'mcp-reaper.config.json')}) is ignored in test runs: a run's sweeps and leak checks always stop what they find. \`npx mcp-reaper --dry-run\` shows what a sweep would do.`,
       ],

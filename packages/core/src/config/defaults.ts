@@ -32,5 +32,13 @@ export const DEFAULT_HEALTH_TIMEOUT_MS = 1000;
 /** How often the watchdog looks at the runner: a sweep starts within a quarter second of its death. */
 export const DEFAULT_WATCHDOG_INTERVAL_MS = 250;
 
+/**
+ * When a run may use the stack a live `mcp-reaper up` of the same config holds: `local` unless the
+ * `CI` variable is set (a developer's loop, never a CI job's), `always`, or `never`.
+ */
+export type StackReuse = 'local' | 'always' | 'never';
+export const STACK_REUSE_MODES: readonly StackReuse[] = ['local', 'always', 'never'];
+export const DEFAULT_STACK_REUSE: StackReuse = 'local';
+
 export const DEFAULT_ON_LEAK: OnLeak = 'warn';
 export const DEFAULT_WATCHDOG = true;

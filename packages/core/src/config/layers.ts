@@ -5,7 +5,7 @@
 import type { DaemonOptions } from './daemon-options.js';
 import type { StackConfig } from './stack-options.js';
 import { resolveFilePaths } from './config-file.js';
-import type { OnLeak } from './defaults.js';
+import type { OnLeak, StackReuse } from './defaults.js';
 import { SETTING_ENV } from './names.js';
 import { CONFIG_KEYS, describe, isRecord, optionProblems, type ConfigKey } from './rules.js';
 
@@ -39,6 +39,8 @@ export interface UserConfig {
   daemon?: DaemonConfig;
   /** Services a run starts after its first sweep and stops at its end (see config/stack-options.ts). */
   stack?: StackConfig;
+  /** Whether a run may use the stack a live `mcp-reaper up` of the same config holds. */
+  stackReuse?: StackReuse;
 }
 
 /** Where one value came from: what `mcp-reaper config` prints. */
@@ -107,6 +109,7 @@ function parseVariable(key: keyof typeof SETTING_ENV, raw: string): { value: unk
       return { problem: `expected one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')}` };
     }
     case 'onLeak':
+    case 'stackReuse':
       return { value: raw.trim() };
     case 'dir':
     case 'pidFile':

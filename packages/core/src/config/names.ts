@@ -25,6 +25,7 @@ export const SETTING_ENV = {
   dryRun: 'MCP_REAPER_DRY_RUN',
   onLeak: 'MCP_REAPER_ON_LEAK',
   watchdog: 'MCP_REAPER_WATCHDOG',
+  stackReuse: 'MCP_REAPER_STACK_REUSE',
 } as const;
 
 /** `mkdtemp` prefix of a daemon's temporary log directory; mkdtemp appends six letters or digits. */

@@ -2,7 +2,7 @@
 // these rules and gets back a list of problems, never a thrown error, so that it can report every
 // problem of every source at once.
 import { ReaperError } from '../errors.js';
-import { ON_LEAK_MODES } from './defaults.js';
+import { ON_LEAK_MODES, STACK_REUSE_MODES } from './defaults.js';
 import { stackRule } from './stack-rules.js';
 import {
   boolean,
@@ -28,6 +28,11 @@ const callback: Rule = (value, key) => (typeof value === 'function' ? undefined 
 
 const onLeak: Rule = (value, key) =>
   ON_LEAK_MODES.includes(value as never) ? undefined : `"${key}" must be one of ${ON_LEAK_MODES.map((m) => `"${m}"`).join(', ')}, got ${describe(value)}`;
+
+const stackReuse: Rule = (value, key) =>
+  STACK_REUSE_MODES.includes(value as never)
+    ? undefined
+    : `"${key}" must be one of ${STACK_REUSE_MODES.map((m) => `"${m}"`).join(', ')} ("local": reuse a live \`mcp-reaper up\` of the same stack unless CI is set), got ${describe(value)}`;
 
 /** `startDaemon()` options as a config file gives them to every daemon fixture (the fixture sets `owner`). */
 export const DAEMON_CONFIG_KEYS = [
@@ -69,6 +74,7 @@ const RULES = {
   watchdog: boolean,
   daemon,
   stack: stackRule,
+  stackReuse,
 } satisfies Record<string, Rule>;
 
 export type OptionKey = keyof typeof RULES;
@@ -85,11 +91,11 @@ export const WATCHDOG_KEYS = [
   'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'owner', 'descendantsOf', 'respawnWindowMs', 'watchPid', 'intervalMs',
 ] as const satisfies readonly OptionKey[];
 export const RUN_KEYS = [
-  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'includeLiveRuns', 'watchdog', 'runId', 'stack',
+  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'includeLiveRuns', 'watchdog', 'runId', 'stack', 'stackReuse',
 ] as const satisfies readonly OptionKey[];
 /** What a user may write in the config file, a runner's settings, flags or the environment. */
 export const CONFIG_KEYS = [
-  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'dryRun', 'onLeak', 'watchdog', 'daemon', 'stack',
+  'dir', 'names', 'files', 'pidFile', 'graceMs', 'killWaitMs', 'respawnWindowMs', 'dryRun', 'onLeak', 'watchdog', 'daemon', 'stack', 'stackReuse',
 ] as const satisfies readonly OptionKey[];
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 

@@ -1,4 +1,4 @@
-import { DEFAULT_ON_LEAK, DEFAULT_WATCHDOG, type OnLeak } from './defaults.js';
+import { DEFAULT_ON_LEAK, DEFAULT_STACK_REUSE, DEFAULT_WATCHDOG, type OnLeak, type StackReuse } from './defaults.js';
 import { describeProvenance, type DaemonConfig, type UserConfig } from './layers.js';
 import type { ResolvedConfig } from './resolve-config.js';
 
@@ -22,6 +22,10 @@ export interface RunConfig {
   daemon: DaemonConfig;
   /** Services the run starts after its first sweep and stops at its end. */
   stack: UserConfig['stack'];
+  /** Whether the run may use the stack of a live `mcp-reaper up` of the same config. */
+  stackReuse: StackReuse;
+  /** The config file the run resolved (what a reusable `up` must have been started from), or null. */
+  configFile: string | null;
   /** Settings a test run does not use, each with why: the global setup says them once. */
   ignored: string[];
 }
@@ -50,6 +54,8 @@ export function runConfigOf(config: ResolvedConfig): RunConfig {
     watchdog: values.watchdog ?? DEFAULT_WATCHDOG,
     daemon: { ...pick(values, DAEMON_DEFAULT_KEYS), ...values.daemon },
     stack: values.stack,
+    stackReuse: values.stackReuse ?? DEFAULT_STACK_REUSE,
+    configFile: config.configFile,
     ignored,
   };
 }

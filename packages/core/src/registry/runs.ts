@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import type { BaseConfig } from '../config/resolve-config.js';
+import type { StackConfig } from '../config/stack-options.js';
 import { REGISTRY_RUNS_DIR, RUN_RECORD_EXTENSION } from '../config/names.js';
 import { commandLine, isDead } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
@@ -15,8 +16,8 @@ import { checkPrivateDir, ensurePrivateDir, userDir, writeWhole } from './privat
 
 const debug = debuglog('mcp-reaper');
 
-/** Who started a run: a runner's global setup, the CLI, or `startRun()` in code. */
-export type RunKind = 'jest' | 'vitest' | 'playwright' | 'cli' | 'api';
+/** Who started a run: a runner's global setup, `mcp-reaper run`, `mcp-reaper up`, or `startRun()` in code. */
+export type RunKind = 'jest' | 'vitest' | 'playwright' | 'run' | 'up' | 'api';
 
 export interface RunRecord {
   version: 1;
@@ -33,6 +34,13 @@ export interface RunRecord {
   /** For a runner's run: its root, and the config file and environment as the run resolved them, which its workers start from. */
   root?: string;
   base?: BaseConfig;
+  /** The config file the run resolved, or null for none: part of what makes its stack reusable. */
+  configFile?: string | null;
+  /** The run-scoped services it started (an `up`'s, for a run that would reuse them), and their hash. */
+  stack?: StackConfig;
+  stackHash?: string;
+  /** The live `up` whose stack this run uses instead of starting its own. */
+  reusedFrom?: string;
 }
 
 /** A run whose owner still runs, with the owner's command line as it is now. */

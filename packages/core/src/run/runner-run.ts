@@ -67,13 +67,16 @@ export async function startRunnerRun(
   const config = runConfigOf(resolved);
   const problems = input.check?.(config) ?? [];
   if (problems.length > 0) throw invalidOptions('configuration', [...problems]);
-  const run = await startRun({ ...config.sweep, watchdog: config.watchdog, stack: config.stack }, { kind: input.runner, root: input.root, base });
+  const run = await startRun(
+    { ...config.sweep, watchdog: config.watchdog, stack: config.stack, stackReuse: config.stackReuse },
+    { kind: input.runner, root: input.root, base, configFile: config.configFile },
+  );
   let ending: Promise<Verdict> | undefined;
   return {
     run,
     config,
     handoff: { runId: run.runId, runner: input.runner, root: input.root, base },
-    notices: [...config.ignored.map((line) => `${PREFIX}${line}`), ...beforeRunVerdict(run.before).lines, ...(run.stack ? [stackUpLine(run.stack)] : [])],
+    notices: [...config.ignored.map((line) => `${PREFIX}${line}`), ...beforeRunVerdict(run.before).lines, ...run.notices, ...(run.stack ? [stackUpLine(run.stack)] : [])],
     end() {
       ending ??= run.end().then((report) => combine(stackStopVerdict([report.stack, ...report.workerStacks]), leakVerdict(report, { onLeak: config.onLeak, label: 'the run' })));
       return ending;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
-import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_WATCHDOG } from '../config/defaults.js';
+import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_STACK_REUSE, DEFAULT_WATCHDOG, type StackReuse } from '../config/defaults.js';
+import { stackHash } from '../config/stack-identity.js';
 import { OWNER_ENV, RUN_ENV, RUN_INSTANCE } from '../config/names.js';
 import type { BaseConfig } from '../config/resolve-config.js';
 import { checkOptions, RUN_KEYS } from '../config/rules.js';
@@ -11,7 +12,8 @@ import type { SweepOptions } from '../sweep/sweep-options.js';
 import { sweep } from '../sweep/sweep.js';
 import { sweepName } from '../stack/stack-env.js';
 import { servicesOf, type StackConfig } from '../config/stack-options.js';
-import { startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
+import { stackEnv, startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
+import { explainClash, findReusableUp } from './stack-reuse.js';
 import { stopRecordedInstance } from '../stack/stop-instance.js';
 import { readInstances } from '../registry/instances.js';
 import { releaseLeases } from '../registry/port-leases.js';
@@ -43,6 +45,8 @@ export interface StartRunOptions extends Omit<SweepOptions, 'owner' | 'descendan
    * starts every service once.
    */
   stack?: StackConfig;
+  /** Whether the stack of a live `mcp-reaper up` of the same config may be used instead. Default: `'local'` (unless `CI` is set). */
+  stackReuse?: StackReuse;
 }
 
 /** A test run in progress: see `startRun()`. */
@@ -51,8 +55,14 @@ export interface Run {
   /** What the sweep before the run found and did (leftovers from earlier runs). */
   before: SweepReport;
   watchdog: Watchdog | undefined;
-  /** The run's stack, ready; its `env` (MCP_REAPER_STACK_*) is in `process.env` while the run lasts. */
+  /** The run's stack, ready; its `env` (MCP_REAPER_STACK_*) is in `process.env` while the run lasts. Undefined when it reuses an `up`'s. */
   stack: StackHandle | undefined;
+  /** The live `mcp-reaper up` whose stack the run uses (its `MCP_REAPER_STACK_*` are in `process.env`); it is never stopped by this run. */
+  reusedFrom?: string;
+  /** What to tell the user now, one line each (a reused `up`, one that could not be). */
+  notices: string[];
+  /** The stack's places as the tests get them (`MCP_REAPER_STACK_*`), its own or the reused `up`'s; empty without a stack. */
+  stackEnv: Readonly<Record<string, string>>;
   /**
    * Stops the stack (dependents first, verified), sweeps what this run left (its owner tag only),
    * removes its record from the registry of live runs, stops the watchdog and restores the
@@ -73,6 +83,8 @@ export interface RunOrigin {
   kind?: RunKind;
   root?: string;
   base?: BaseConfig;
+  /** The config file the run resolved (null: none), which a reusable `up` must share. */
+  configFile?: string | null;
 }
 
 /**
@@ -84,13 +96,23 @@ export interface RunOrigin {
  */
 export async function startRun(options: StartRunOptions = {}, origin: RunOrigin = {}): Promise<Run> {
   checkOptions(options, RUN_KEYS, 'startRun() options');
-  const { watchdog: withWatchdog = DEFAULT_WATCHDOG, runId = `run-${randomBytes(6).toString('hex')}`, includeLiveRuns, stack: services, ...given } = options;
+  const {
+    watchdog: withWatchdog = DEFAULT_WATCHDOG,
+    runId = `run-${randomBytes(6).toString('hex')}`,
+    includeLiveRuns,
+    stack: services,
+    stackReuse = DEFAULT_STACK_REUSE,
+    ...given
+  } = options;
   // A stack's services join the names the run sweeps: a leftover of an earlier run is stopped first.
   const serviceNames = Object.values(services ?? {}).flatMap((service) => sweepName(service) ?? []);
   const sweepOptions = serviceNames.length === 0 ? given : { ...given, names: [...new Set([...(given.names ?? DEFAULT_NAMES), ...serviceNames])] };
   // Set before the first sweep, which belongs to this run: an enclosing run (a runner under
   // `mcp-reaper run`) is then another live run, and its daemons are kept.
   const restoreEnv = setEnv({ [RUN_ENV]: runId, [OWNER_ENV]: runId });
+  const notices: string[] = [];
+  let reusedFrom: string | undefined;
+  let placesEnv: Readonly<Record<string, string>> = {};
   let watchdog: Watchdog | undefined;
   let stack: StackHandle | undefined;
   let restoreStackEnv = () => {};
@@ -112,17 +134,43 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
       ...(watchdog && { watchdog: { pid: watchdog.pid } }),
       ...(origin.root && { root: origin.root }),
       ...(origin.base && { base: origin.base }),
+      ...(origin.configFile !== undefined && { configFile: origin.configFile }),
     };
-    registerRun(record);
     // A runner's workers start the worker-scoped services; with no workers, every service runs here.
     const own = services && (RUNNER_KINDS.includes(record.kind) ? servicesOf(services, 'run') : services);
-    if (own && Object.keys(own).length > 0) {
+    const hasOwn = own !== undefined && Object.keys(own).length > 0;
+    // What another run would compare to reuse this one's stack.
+    if (hasOwn) Object.assign(record, { stack: own, stackHash: stackHash(own) });
+    registerRun(record);
+    // The developer's `mcp-reaper up` of the same stack, if any: used, never stopped.
+    const reuse =
+      hasOwn && record.kind !== 'up'
+        ? await findReusableUp({ services: own, configFile: origin.configFile ?? null, mode: stackReuse, env: process.env, source })
+        : { notices: [] };
+    notices.push(...reuse.notices);
+    if (reuse.reused) {
+      reusedFrom = reuse.reused.up.record.runId;
+      registerRun({ ...record, reusedFrom });
+      const { instance } = reuse.reused;
+      placesEnv = stackEnv(instance.services.map((s) => ({ name: s.name, pid: s.pid, port: s.port, socket: s.socket, url: s.url, logFile: s.logFile })), instance.dir);
+      restoreStackEnv = setEnv(placesEnv);
+    } else if (hasOwn) {
       // The watchdog learns the services from the instance's record as each is spawned: the runner
       // may be killed from now on.
-      stack = await startStack(
-        { services: own, owner: stackTag(runId, RUN_INSTANCE), names: sweepOptions.names ?? DEFAULT_NAMES, graceMs: sweepOptions.graceMs ?? DEFAULT_GRACE_MS, killWaitMs: sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS, source },
-        { runId, instance: RUN_INSTANCE, holder: { pid: process.pid, startKey: self.startKey } },
-      );
+      try {
+        stack = await startStack(
+          { services: own, owner: stackTag(runId, RUN_INSTANCE), names: sweepOptions.names ?? DEFAULT_NAMES, graceMs: sweepOptions.graceMs ?? DEFAULT_GRACE_MS, killWaitMs: sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS, source },
+          { runId, instance: RUN_INSTANCE, holder: { pid: process.pid, startKey: self.startKey } },
+        );
+      } catch (error) {
+        // A port held by a live `up` of another config (another worktree, or an edited config): say which, and how it differs.
+        if (error instanceof ReaperError && error.code === 'EPORTHELD') {
+          const clash = await explainClash({ services: own, configFile: origin.configFile ?? null, source });
+          if (clash) error.message = `${error.message}\n${clash}`;
+        }
+        throw error;
+      }
+      placesEnv = stack.env;
       restoreStackEnv = setEnv(stack.env);
     }
   } catch (error) {
@@ -143,6 +191,9 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
     before,
     watchdog,
     stack,
+    ...(reusedFrom !== undefined && { reusedFrom }),
+    notices,
+    stackEnv: placesEnv,
     end() {
       ending ??= (async () => {
         try {

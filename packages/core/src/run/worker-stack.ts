@@ -123,8 +123,9 @@ export async function joinWorkerStack(input: { run: JoinedRun; slot: string | nu
     const claim: InstanceRecord = { version: 1, runId: run.runId, instance, dir: '', holder, state: 'starting', starter: me, services: [] };
     if (!claimInstance(claim)) continue; // another process of the slot got there first: wait for it
 
+    // The run-scoped services: the run's own, or those of the `up` it reuses.
     const upstream: Record<string, ServiceFacts> = Object.fromEntries(
-      (readInstance(run.runId, RUN_INSTANCE)?.services ?? []).map((s) => [s.name, { port: s.port, socket: s.socket, url: s.url }]),
+      (readInstance(owner.reusedFrom ?? run.runId, RUN_INSTANCE)?.services ?? []).map((s) => [s.name, { port: s.port, socket: s.socket, url: s.url }]),
     );
     let handle: StackHandle;
     try {
@@ -180,7 +181,8 @@ export interface OpenWorkerStack {
 
 function viewOf(run: Pick<JoinedRun, 'runId'>, worker: WorkerStack | undefined): StackView {
   const services: Record<string, StackService> = {};
-  const runRecord = readInstance(run.runId, RUN_INSTANCE);
+  // The run-scoped services: the run's own, or those of the `up` it reuses.
+  const runRecord = readInstance(readRunRecord(run.runId)?.reusedFrom ?? run.runId, RUN_INSTANCE);
   const all = [...(runRecord?.services ?? []), ...Object.values(worker?.services ?? {})];
   for (const s of all) services[s.name] = { url: s.url, port: s.port, socket: s.socket, pid: s.pid, logFile: s.logFile };
   return { services, dir: worker?.dir ?? runRecord?.dir };

@@ -9,6 +9,7 @@ import {
   DEFAULT_ON_LEAK,
   DEFAULT_PID_FILE,
   DEFAULT_RESPAWN_WINDOW_MS,
+  DEFAULT_STACK_REUSE,
   DEFAULT_WATCHDOG,
   SCOPED_RESPAWN_WINDOW_MS,
 } from '../../config/defaults.js';
@@ -36,6 +37,7 @@ function defaults(env: NodeJS.ProcessEnv): Required<UserConfig> {
     watchdog: DEFAULT_WATCHDOG,
     daemon: {},
     stack: {},
+    stackReuse: DEFAULT_STACK_REUSE,
   };
 }
 
@@ -99,7 +101,8 @@ export const configCommand: CommandModule = {
       const fallback = defaults(ctx.io.env);
       const options = Object.fromEntries(CONFIG_KEYS.map((key) => [key, config.values[key] ?? fallback[key]]));
       const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, config.sources[key] ?? { from: 'default' }]));
-      const run = runner && { runner, settings: RUNNERS[runner].settings, ...runConfigOf(config) };
+      // The config file is printed once, above: not again in the run's view.
+      const run = runner && (({ configFile: _configFile, ...view }) => ({ runner, settings: RUNNERS[runner].settings, ...view }))(runConfigOf(config));
       ctx.io.stdout.write(`${JSON.stringify({ version: REPORT_VERSION, configFile: config.configFile, options, sources, ...(run && { run }) }, null, 2)}\n`);
       return 0;
     }

@@ -109,7 +109,8 @@ export const runCommand: CommandModule = {
     }
     const [file, ...args] = argv as [string, ...string[]];
     const quiet = Boolean(flags.quiet);
-    const { values } = await resolveFor(ctx, flags);
+    const config = await resolveFor(ctx, flags);
+    const { values } = config;
     const options = sweepOptionsOf(values, ctx.io.env, { includeLiveRuns: flags.includeLiveRuns === true });
     debug('run %o with %o', argv, options);
     const shown = showCommand(argv as string[]);
@@ -121,14 +122,18 @@ export const runCommand: CommandModule = {
       before = await sweep(options);
     } else {
       const { dryRun: _dryRun, ...runOptions } = options;
-      run = await startRun({ ...runOptions, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack }, { kind: 'cli' });
+      run = await startRun(
+        { ...runOptions, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack, ...(values.stackReuse && { stackReuse: values.stackReuse }) },
+        { kind: 'run', configFile: config.configFile },
+      );
       before = run.before;
     }
     report(ctx, before, `before ${shown}`, options, quiet);
+    if (run && !quiet) writeLines(ctx.io.stderr, run.notices);
     if (run?.stack && !quiet) writeLines(ctx.io.stderr, [stackUpLine(run.stack)]);
     if (options.dryRun && values.stack && !quiet) writeLines(ctx.io.stderr, ['mcp-reaper: dry run: the stack is not started']);
 
-    const env = run ? { ...ctx.io.env, [RUN_ENV]: run.runId, [OWNER_ENV]: run.runId, ...run.stack?.env } : ctx.io.env;
+    const env = run ? { ...ctx.io.env, [RUN_ENV]: run.runId, [OWNER_ENV]: run.runId, ...run.stackEnv } : ctx.io.env;
     const child = startChild(ctx, file, args, env);
     const outcome = await child.outcome;
     debug('command %s ended: %o', shown, outcome);

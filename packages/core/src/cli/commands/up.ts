@@ -1,5 +1,7 @@
 import { DEFAULT_WATCHDOG } from '../../config/defaults.js';
+import { defaultProcessSource } from '../../processes/process-source.js';
 import { startRun } from '../../run/start-run.js';
+import { findReusableUp } from '../../run/stack-reuse.js';
 import { beforeRunVerdict, stackStopVerdict, stackUpLine } from '../../run/verdict.js';
 import { addLiveRunsFlag, addOptionFlags, resolveFor, sweepOptionsOf, writeLines, type CommandModule } from '../command.js';
 
@@ -45,7 +47,14 @@ export const upCommand: CommandModule = {
     const onSignal = (signal: NodeJS.Signals) => stopRequested(signal);
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
     try {
-      const run = await startRun({ ...options, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack }, { kind: 'cli' });
+      // One `up` per stack: a second would find the first's ports held (or start a twin on auto ports).
+      const { reused } = await findReusableUp({ services: values.stack, configFile: config.configFile, mode: 'always', env: {}, source: defaultProcessSource() });
+      if (reused) {
+        const { record } = reused.up;
+        ctx.io.stderr.write(`mcp-reaper: up: this stack is already up: run ${record.runId}, pid ${record.pid}, since ${record.startedAt}; stop it with Ctrl-C in its terminal (or \`kill ${record.pid}\`) first\n`);
+        return 1;
+      }
+      const run = await startRun({ ...options, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack }, { kind: 'up', configFile: config.configFile });
       writeLines(ctx.io.stderr, beforeRunVerdict(run.before).lines);
       const stack = run.stack!;
       writeLines(ctx.io.stdout, [
