@@ -28,9 +28,19 @@ function bootTime() {
   return bootSeconds;
 }
 
-/** Milliseconds since boot, on the scheduler's clock (what /proc/PID/sched's exec_start counts). */
-function uptimeMs() {
-  return Number((read('/proc/uptime') ?? '0').split(' ')[0]) * 1000;
+/** When the scheduler last ran the thread, in ms on its clock; undefined when the kernel does not say. */
+function execStartMs(pid) {
+  const ms = /^se\.exec_start\s+:\s+([\d.]+)/m.exec(read(`/proc/${pid}/sched`) ?? '')?.[1];
+  return ms === undefined ? undefined : Number(ms);
+}
+
+/**
+ * Now, on the scheduler's clock: when it last ran this very thread, which is running. /proc/uptime
+ * is not that clock: it also counts time the machine was suspended (a VM restored from a snapshot
+ * had it 100 s ahead, so every sleeping process looked idle for more than 20 s).
+ */
+function schedulerNowMs() {
+  return execStartMs('thread-self') ?? Number((read('/proc/uptime') ?? '0').split(' ')[0]) * 1000;
 }
 
 /** Every pid in /proc, ascending. */
@@ -148,8 +158,8 @@ export function bsdStat(proc) {
 
 /** How long the main thread has not run (the scheduler's last run of it), or 0 if unknown. */
 function sleptMs(pid) {
-  const lastRan = /^se\.exec_start\s+:\s+([\d.]+)/m.exec(read(`/proc/${pid}/sched`) ?? '')?.[1];
-  return lastRan === undefined ? 0 : uptimeMs() - Number(lastRan);
+  const lastRan = execStartMs(pid);
+  return lastRan === undefined ? 0 : schedulerNowMs() - lastRan;
 }
 
 /** macOS sorts ps output by terminal device, then pid; no terminal (NODEV, -1) comes first. */
