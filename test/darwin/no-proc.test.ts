@@ -1,17 +1,25 @@
 // As darwin, the core never reads /proc: a sweep (dry run, then for real) of a live daemon listening
 // on its socket, in a Node process that has the as-darwin preload and records every fs call that
-// names /proc. Its answers come from the ps/lsof stand-ins, which the log shows it ran.
+// names /proc. Its answers come from the ps/lsof stand-ins (through an emulation server, as in the
+// darwin project), which the log shows it ran.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { SweepReport } from '../../packages/core/src/index.js';
 import { createSandbox, type Sandbox } from '../helpers/fake-daemon.js';
 import { isAlive } from '../helpers/wait.js';
 import { AS_DARWIN_PRELOAD, STANDIN_LOG_ENV } from './emulation/names.mjs';
+import { startStandinServer, type StandinServer } from './emulation/start-server.mjs';
 
 const DIST = new URL('../../packages/core/dist/index.js', import.meta.url).href;
+
+let server: StandinServer;
+beforeAll(async () => {
+  server = await startStandinServer();
+});
+afterAll(() => server.stop());
 
 let sb: Sandbox;
 beforeEach(async () => {
@@ -44,6 +52,7 @@ it('sweeps a live daemon as macOS without one read of /proc', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', SCRIPT], {
     env: {
       ...process.env,
+      ...server.env,
       NODE_OPTIONS: `--import ${AS_DARWIN_PRELOAD}`,
       [STANDIN_LOG_ENV]: log,
       DIST,

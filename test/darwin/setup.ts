@@ -1,5 +1,6 @@
 // Setup file of the "darwin" Vitest project: every test file in it runs mcp-reaper's macOS path on
-// this Linux machine, against the live process table, through the `ps`/`lsof` stand-ins.
+// this Linux machine, against the live process table, through the `ps`/`lsof` stand-ins, which ask an
+// emulation server of this file's own (emulation/start-server.mjs).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { afterAll } from 'vitest';
 // First: the core must see darwin from its first import on.
 import '../darwin/as-darwin.mjs';
 import { AS_DARWIN_PRELOAD, STANDIN_LOG_ENV } from './emulation/names.mjs';
+import { startStandinServer } from './emulation/start-server.mjs';
 
 // What the tests start (the CLI, runners, watchdogs) takes the macOS path too.
 const preload = `--import ${AS_DARWIN_PRELOAD}`;
@@ -19,7 +21,13 @@ const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-reaper-darwin-'));
 const log = path.join(logDir, 'standin.log');
 process.env[STANDIN_LOG_ENV] = log;
 
-afterAll(() => {
+// In the environment of everything this file starts, as the preload is. A process that outlives the
+// file (and so the server) still gets its answers: the stand-in then runs the emulation itself.
+const server = await startStandinServer();
+Object.assign(process.env, server.env);
+
+afterAll(async () => {
+  await server.stop();
   const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   fs.rmSync(logDir, { recursive: true, force: true });
   if (!calls.some((call) => call.startsWith('ps '))) {

@@ -1,5 +1,7 @@
 // The `ps`/`lsof` stand-ins print what macOS prints: checked against the recorded macOS output
-// (the same column shapes, read by the same parser) and against /proc for live processes.
+// (the same column shapes, read by the same parser) and against /proc for live processes. They run as
+// the darwin project runs them, through an emulation server; the server's answers are checked against
+// the stand-in's own, with none.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,8 +13,10 @@ import { createDarwinSource, parsePsTable, type RunCommand } from '../../package
 import { createLinuxSource } from '../../packages/core/src/processes/linux-proc.js';
 import { ownerTag } from '../../packages/core/src/processes/owner-tag.js';
 import { freePort } from '../helpers/net.js';
+import { itNeeds, needs } from '../helpers/needs.js';
 import { isAlive, readStat, waitFor } from '../helpers/wait.js';
-import { STANDIN_BIN_DIR } from './emulation/names.mjs';
+import { STANDIN_BIN_DIR, STANDIN_SERVER_ENV } from './emulation/names.mjs';
+import { startStandinServer, type StandinServer } from './emulation/start-server.mjs';
 
 const STATUS = ['-o', 'pid=,ppid=,pgid=,ruid=,stat=,lstart=,ucomm='];
 const ARGS = ['-o', 'pid=,args='];
@@ -24,12 +28,30 @@ interface Result {
   status: number | null;
   stdout: string;
   stderr: string;
+  pid?: number;
 }
 
-/** Runs a stand-in as the core does (C locale, UTC); stdout as latin1, byte for byte. */
-function standin(tool: 'ps' | 'lsof', args: readonly string[], env: Record<string, string> = C_UTC): Result {
-  const r = spawnSync(path.join(STANDIN_BIN_DIR, tool), args, { env: { ...process.env, ...env }, encoding: 'latin1' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+let server: StandinServer;
+beforeAll(async () => {
+  server = await startStandinServer();
+});
+afterAll(() => server.stop());
+
+/**
+ * Runs a stand-in as the core does (C locale, UTC), through the server unless `server` is false;
+ * stdout and stderr as latin1, byte for byte.
+ */
+function standin(
+  tool: 'ps' | 'lsof',
+  args: readonly string[],
+  env: Record<string, string | undefined> = C_UTC,
+  options: { server?: boolean; uid?: number } = {},
+): Result {
+  const base: NodeJS.ProcessEnv = { ...process.env, ...(options.server === false ? {} : server.env), ...env };
+  if (options.server === false) delete base[STANDIN_SERVER_ENV];
+  for (const [name, value] of Object.entries(base)) if (value === undefined) delete base[name];
+  const r = spawnSync(path.join(STANDIN_BIN_DIR, tool), args, { env: base, encoding: 'latin1', uid: options.uid, gid: options.uid });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
 /** The core's own runner, pointed at the stand-ins. */
@@ -225,5 +247,80 @@ describe('lsof: listeners', () => {
     server.kill('SIGKILL');
     await waitFor(() => !isAlive(server.pid!));
     expect(standin('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-t'])).toMatchObject({ status: 1, stdout: '' });
+  });
+});
+
+describe('the emulation server', () => {
+  it('answers as the stand-in does by itself, byte for byte, for the caller: its locale, TZ, uid and log', async () => {
+    const child = start('bash', ['-c', 'sleep 600; :', 'café\ttab'], { env: { MCP_REAPER_OWNER: 'run-server/w1/ünï' } });
+    await waitFor(() => readStat(child.pid!)?.comm === 'bash');
+    const pid = String(child.pid);
+    const gone = String(2 ** 22 + 1);
+    const log = path.join(root, 'server.log');
+    for (const [tool, args, env] of [
+      ['ps', ['-ww', ...ARGS, '-p', pid], C_UTC],
+      ['ps', ['-ww', ...STATUS, '-p', pid], C_UTC],
+      ['ps', ['-ww', ...STATUS, '-p', pid], { LC_ALL: 'C', TZ: undefined }],
+      ['ps', ['-E', '-ww', '-o', 'command=', '-p', `${pid},${gone}`], C_UTC],
+      ['ps', ['-ww', ...ARGS, '-p', gone], C_UTC],
+      ['lsof', ['-a', '-p', pid, '-d', 'cwd', '-Fn'], C_UTC],
+      ['lsof', ['-a', '-U', '-p', `${pid},${gone}`, '-Fn'], C_UTC],
+      ['ps', ['-ww', '-o', 'pid=,café=', '-p', pid], C_UTC],
+      // A locale this machine lacks: bash itself would warn about it on stderr (see bin/ps).
+      ['ps', ['-ww', ...STATUS, '-p', pid], { LC_ALL: 'de_DE.UTF-8', TZ: 'UTC0' }],
+      ['lsof', ['-a', '-p', pid, '-d', 'cwd', '-Fn'], { LC_ALL: 'de_DE.UTF-8' }],
+      ['ps', ['-ww', ...STATUS, '-p', pid], { LC_ALL: undefined, LANG: 'de_DE.UTF-8', TZ: 'UTC0' }],
+      ['ps', ['-ww', ...STATUS, '-p', pid], { LC_ALL: 'C', TZ: 'Europe/Berlin' }],
+      ['lsof', ['-i', ':80'], C_UTC],
+    ] as const) {
+      fs.rmSync(log, { force: true });
+      const call = `${tool} ${args.join(' ')} ${JSON.stringify(env)}`;
+      const served = standin(tool, args, { ...env, MCP_REAPER_DARWIN_STANDIN_LOG: log });
+      const alone = standin(tool, args, { ...env, MCP_REAPER_DARWIN_STANDIN_LOG: log }, { server: false });
+      expect({ ...served, pid: 0 }, call).toEqual({ ...alone, pid: 0 });
+      expect(fs.readFileSync(log, 'utf8'), call).toBe(`${tool} ${args.join(' ')}\n`.repeat(2));
+    }
+  });
+
+  itNeeds([needs.root], "-E by the caller's uid, not the server's: another user sees (ucomm) for root's processes", () => {
+    const nobody = 65534;
+    const args = ['-E', '-ww', '-o', 'command=', '-p', `${process.pid},${server.pid}`];
+    const served = standin('ps', args, C_UTC, { uid: nobody });
+    expect(served.stdout).toBe('(node)\n(node)\n');
+    expect({ ...served, pid: 0 }).toEqual({ ...standin('ps', args, C_UTC, { uid: nobody, server: false }), pid: 0 });
+    expect(standin('ps', args).stdout).toContain(' PATH=');
+  });
+
+  it('lists its caller as the bash client; with no server, or not this one, the stand-in answers by itself', () => {
+    const ownLine = (r: Result) => r.stdout.split('\n').find((line) => line.trim().split(' ')[0] === String(r.pid));
+    const served = standin('ps', ['-axww', ...ARGS]);
+    expect(ownLine(served)).toBe(`${String(served.pid).padStart(5)} /bin/bash ${path.join(STANDIN_BIN_DIR, 'ps')} -axww -o pid=,args=`);
+    const port = server.env[STANDIN_SERVER_ENV]!.split(':')[0];
+    for (const alone of [standin('ps', ['-axww', ...ARGS], C_UTC, { server: false }), standin('ps', ['-axww', ...ARGS], { ...C_UTC, [STANDIN_SERVER_ENV]: `${port}:0000` })]) {
+      expect(alone.status).toBe(0);
+      expect(ownLine(alone)).toMatch(/ node \S+\/emulation\/standin\.mjs ps -axww -o pid=,args=$/);
+    }
+  });
+
+  it('is gone after stop(), and when the process that started it dies, however it dies', async () => {
+    const other = await startStandinServer();
+    await other.stop();
+    expect(isAlive(other.pid)).toBe(false);
+    const starter = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { startStandinServer } = await import(${JSON.stringify(new URL('./emulation/start-server.mjs', import.meta.url).href)});
+const { pid } = await startStandinServer();
+console.log(pid);
+process.kill(process.pid, 'SIGKILL');`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(starter.signal).toBe('SIGKILL');
+    const orphan = Number(starter.stdout);
+    expect(orphan).toBeGreaterThan(0);
+    await waitFor(() => !isAlive(orphan), { timeoutMs: 5000, message: `the server ${orphan} to exit with its parent` });
   });
 });

@@ -1,26 +1,31 @@
 // The Vitest adapter end to end on the macOS path: the real Vitest 4, installed from the packed
 // tarballs, run with the as-darwin preload in NODE_OPTIONS, so the runner, its workers, the watchdog
-// and every sweep take the darwin path through the ps/lsof stand-ins. The same outcomes as on Linux
-// (test/e2e/vitest/runner-suite.ts), and the stand-ins' log proves they were what ran.
+// and every sweep take the darwin path through the ps/lsof stand-ins (and their emulation server). The
+// same outcomes as on Linux (test/e2e/vitest/runner-suite.ts), and the stand-ins' log proves they were
+// what ran.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive, waitFor } from '../helpers/wait.js';
 import { createVitestSample, plantLeftovers, type VitestSample } from '../e2e/vitest/sample.js';
 import { AS_DARWIN_PRELOAD, STANDIN_LOG_ENV } from './emulation/names.mjs';
+import { startStandinServer, type StandinServer } from './emulation/start-server.mjs';
 
 let sample: VitestSample;
 let log: string;
+let server: StandinServer;
 beforeAll(async () => {
+  server = await startStandinServer();
   sample = await createVitestSample({ name: 'darwinvitest4', dependencies: { vitest: '^4' } });
   log = path.join(sample.project.dir, 'standin.log');
 }, 600_000);
 afterAll(async () => {
   await sample?.cleanup();
+  await server?.stop();
 });
 beforeEach(() => fs.rmSync(log, { force: true }));
 
-const darwinEnv = () => ({ NODE_OPTIONS: `--import ${AS_DARWIN_PRELOAD}`, [STANDIN_LOG_ENV]: log });
+const darwinEnv = () => ({ ...server.env, NODE_OPTIONS: `--import ${AS_DARWIN_PRELOAD}`, [STANDIN_LOG_ENV]: log });
 const vitest = (args: string[], env: NodeJS.ProcessEnv = {}) => sample.project.run('npx', ['vitest', 'run', ...args], { env: { ...darwinEnv(), ...env } });
 const output = (result: { stdout: string; stderr: string }) => `${result.stdout}\n${result.stderr}`;
 const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []);
@@ -41,7 +46,7 @@ async function expectNothingLeft(): Promise<void> {
   });
 }
 
-// Each Vitest run here pays for a Node process per `ps`: slower than on the Linux path.
+// Each Vitest run here pays for a bash process and an emulation per `ps`: slower than on the Linux path.
 describe('Vitest 4 adapter as macOS (ps/lsof stand-ins)', { timeout: 240_000 }, () => {
   it('removes planted leftovers before the first test starts', async () => {
     const planted = await plantLeftovers(sample);

@@ -7,7 +7,7 @@
 // connection, which inherits its address); a connected client end shows `->0x<peer>`. lsof exits 1
 // when it found nothing or when one of the pids it was asked about does not exist.
 import fs from 'node:fs';
-import { NotEmulated, runTool } from './fail.mjs';
+import { NotEmulated } from './fail.mjs';
 import { allPids, readProcess } from './proc-table.mjs';
 
 /**
@@ -130,5 +130,3 @@ export function lsof(args) {
   }
   return { stdout: out, status: out === '' || missing ? 1 : 0 };
 }
-
-export const main = () => runTool('lsof', lsof);

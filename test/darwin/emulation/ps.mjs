@@ -12,7 +12,7 @@ import {
   readProcess,
   ucomm,
 } from './proc-table.mjs';
-import { NotEmulated, runTool } from './fail.mjs';
+import { NotEmulated } from './fail.mjs';
 
 const PIDLEN = 5;
 const UIDLEN = 5;
@@ -65,10 +65,9 @@ export function strvis(bytes) {
  * and, with -E, the environment after them, shown only to root or the process's own user. What it
  * cannot read becomes `(ucomm)`.
  */
-function commandLine(proc, withEnv) {
+function commandLine(proc, withEnv, uid) {
   const argv = proc.linuxState === 'Z' && proc.threads <= 1 ? undefined : readArgv(proc.pid);
   if (argv === undefined) return strvis(`(${ucomm(proc)})`);
-  const uid = process.getuid();
   // macOS refuses KERN_PROCARGS2 for another user's process to anyone but root.
   if (uid !== 0 && proc.ruid !== uid) return strvis(`(${ucomm(proc)})`);
   const env = withEnv ? (readEnviron(proc.pid) ?? []) : [];
@@ -86,8 +85,8 @@ const KEYWORDS = {
   stat: (p) => left(4)(bsdStat(p)),
   lstart: (p, o) => left(28)(lstart(p.startSeconds, o.utc)),
   ucomm: (p) => left(MAXCOMLEN)(ucomm(p)),
-  args: (p, o) => commandLine(p, o.env),
-  command: (p, o) => commandLine(p, o.env),
+  args: (p, o) => commandLine(p, o.env, o.uid),
+  command: (p, o) => commandLine(p, o.env, o.uid),
 };
 KEYWORDS.state = KEYWORDS.stat;
 
@@ -120,18 +119,24 @@ function pidArg(text) {
   return Number(text);
 }
 
-function checkEnvironment(opts) {
+function checkEnvironment(opts, env) {
   // lstart follows LC_TIME and TZ; only the C locale and UTC (or the machine's zone when TZ is unset) are emulated.
-  const locale = process.env.LC_ALL || process.env.LC_TIME || process.env.LANG || 'C';
+  // The machine's zone is this process's: the emulation server runs with no TZ for that reason.
+  const locale = env.LC_ALL || env.LC_TIME || env.LANG || 'C';
   if (locale !== 'C' && locale !== 'POSIX') throw new NotEmulated(`locale ${locale} is not emulated: run with LC_ALL=C`);
-  const tz = process.env.TZ;
+  const tz = env.TZ;
   if (tz !== undefined && !/^:?(UTC0?|GMT0?|Etc\/UTC)$/.test(tz)) throw new NotEmulated(`TZ=${tz} is not emulated: use TZ=UTC0`);
   opts.utc = tz !== undefined;
 }
 
-export function ps(args) {
+/**
+ * `ps args` as run by `caller`: the environment it reads (locale, TZ) and the real uid that decides
+ * whose arguments -E may show are the caller's, not this process's.
+ */
+export function ps(args, caller) {
   const opts = parseOptions(args);
-  checkEnvironment(opts);
+  checkEnvironment(opts, caller.env);
+  opts.uid = caller.uid;
   if (opts.columns.length === 0) throw new NotEmulated('the default columns are not emulated: pass -o');
   const columns = opts.columns.map((spec) => {
     const [keyword, ...header] = spec.split('=');
@@ -157,5 +162,3 @@ export function ps(args) {
   const lines = procs.map((p) => columns.map((keyword) => KEYWORDS[keyword](p, opts)).join(' '));
   return { stdout: `${lines.join('\n')}\n`, status: 0 };
 }
-
-export const main = () => runTool('ps', ps);
