@@ -4,6 +4,8 @@
 //
 //   pnpm bench              (builds first)
 //   node bench/run.mjs      (uses the existing packages/core/dist)
+//   node bench/run.mjs parallel [stack …]   only those benches: their results replace theirs in
+//                           results.json, each with the machine info of its own run; the rest is kept
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fmtMs, machineInfo } from './lib.mjs';
@@ -15,9 +17,17 @@ import * as lifecycle from './lifecycle.mjs';
 import * as adapters from './adapters.mjs';
 import * as stack from './stack.mjs';
 import * as load from './load.mjs';
+import * as parallel from './parallel.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-const benches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack, load };
+const allBenches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack, load, parallel };
+const only = process.argv.slice(2);
+const unknown = only.filter((name) => !(name in allBenches));
+if (unknown.length > 0) {
+  console.error(`no such bench: ${unknown.join(', ')} (there are: ${Object.keys(allBenches).join(', ')})`);
+  process.exit(2);
+}
+const benches = only.length > 0 ? Object.fromEntries(only.map((name) => [name, allBenches[name]])) : allBenches;
 
 const machine = machineInfo();
 console.log(`node ${machine.node}, ${machine.cpuCount} CPUs (${machine.cpuModel}), load ${machine.loadavg.join(' ')}, ${machine.processes} processes\n`);
@@ -68,10 +78,18 @@ const rows = [
   // 200 leftovers among 1,000 processes, each round in a fresh pid namespace (bench/load.mjs says what pkill does not do).
   row('load: 200 of 1,000 procs', `sweep ${ms(r.load?.sweep)}`, `pkill -9 -x ${ms(r.load?.pkill)}`, r.load?.ratio, '-', undefined),
   row('  pkill until all gone', `sweep ${ms(r.load?.sweep)}`, `pkill -9 + poll ${ms(r.load?.pkillUntilGone)}`, r.load?.ratioVsUntilGone, '-', undefined),
+  // Parallel stacks (bench/parallel.mjs): 6 files each waiting 1 s on its worker's REST server; a
+  // worker's stack up against its services' own readiness; 10 processes × 20 auto port leases at once.
+  row('parallel: 6 I/O-bound files', `3 workers ${ms(r.parallel?.suite?.workers3)}`, `1 worker ${ms(r.parallel?.suite?.workers1)}`, r.parallel?.suite?.ratio, '≤ 0.5x', r.parallel?.suite?.met),
+  row('  the same, no adapter or stack', `3 workers ${ms(r.parallel?.suite?.plain?.workers3)}`, `1 worker ${ms(r.parallel?.suite?.plain?.workers1)}`, r.parallel?.suite?.plain?.ratio, '-', undefined),
+  row('worker stack: up - slowest own readiness', `up - ready ${ms(r.parallel?.workerReadiness?.worker?.upMinusReadiness)}`, `run stack ${ms(r.parallel?.workerReadiness?.runStack?.upMinusReadiness)}`, undefined, '≤ 50 ms', r.parallel?.workerReadiness?.worker?.upMinusReadiness?.met),
+  row('auto port leases, 10 procs × 20', `per lease ${ms(r.parallel?.leases?.contended?.perLease)}`, `1 proc alone ${ms(r.parallel?.leases?.alone?.perLease)}`, r.parallel?.leases?.ratioVsAlone, '≤ 1 ms, 0 dup', r.parallel?.leases?.met),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];
-const cells = [Object.values(header), ...rows.map(cell)];
+// Only some benches run: only rows with a figure (every figure prints as "N ms / N ms").
+const shown = only.length > 0 ? rows.filter((x) => / ms \/ /.test(`${x.a} ${x.b}`)) : rows;
+const cells = [Object.values(header), ...shown.map(cell)];
 const widths = cells[0].map((_, i) => Math.max(...cells.map((c) => String(c[i]).length)));
 console.log('');
 for (const [i, c] of cells.entries()) {
@@ -81,7 +99,14 @@ for (const [i, c] of cells.entries()) {
 console.log('');
 for (const result of Object.values(results)) for (const line of result.summary ?? []) console.log(line);
 
-fs.writeFileSync(RESULTS, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+if (only.length > 0) {
+  // The reference run's other figures stay as they are; each bench run now says on what machine state.
+  const kept = JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
+  for (const name of only.filter((n) => !failures.includes(n))) kept.results[name] = { ...results[name], machine };
+  fs.writeFileSync(RESULTS, `${JSON.stringify(kept, null, 2)}\n`);
+} else {
+  fs.writeFileSync(RESULTS, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+}
 console.log(`\nwrote ${RESULTS}`);
 if (failures.length > 0) {
   console.error(`could not run: ${failures.join(', ')}`);
