@@ -77,6 +77,11 @@ describeNeeds([needs.proc], 'exit codes', () => {
     const broken = await runCli(['up'], brokenStack(), env());
     expect(broken.code, broken.stderr).toBe(1);
     expect(broken.stderr).toContain('db');
+    // A failed start keeps the stack's dir for its logs, and names it: read, then removed, as a user would.
+    const kept = /Its logs are kept in (\S+)\.$/m.exec(broken.stderr)?.[1];
+    expect(kept, broken.stderr).toBeDefined();
+    expect(fs.existsSync(path.join(kept!, 'logs'))).toBe(true);
+    fs.rmSync(path.dirname(kept!), { recursive: true });
     expect((await cli('up', ...scoped())).code).toBe(2);
   });
 
@@ -90,7 +95,7 @@ describeNeeds([needs.proc], 'exit codes', () => {
 });
 
 describe('--help', () => {
-  it.each([[[]], [['sweep']], [['status']], [['run']], [['up']], [['config']]])('%j --help: exit 0, the exit codes and an example', async (command) => {
+  it.each([[[]], [['sweep']], [['status']], [['run']], [['up']], [['ps']], [['config']]])('%j --help: exit 0, the exit codes and an example', async (command) => {
     const { code, stdout, stderr } = await cli(...command, '--help');
     expect(code).toBe(0);
     expect(stderr).toBe('');

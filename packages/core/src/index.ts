@@ -17,6 +17,8 @@ export { OWNER_ENV, RUN_ENV, SETTING_ENV } from './config/names.js';
 export { startStack, StackStartError, type StackHandle, type StackReport, type StartStackOptions } from './stack/start-stack.js';
 export type { ServiceHandle, ServiceStop } from './stack/service.js';
 export type { StackConfig, ServiceOptions, ReadyCheck, PortOption, ServiceScope } from './config/stack-options.js';
+export { deadService, type DeadService } from './run/stack-health.js';
+export { markLogs, logsSince, logLines, type LogMark } from './run/stack-logs.js';
 export {
   joinWorkerStack,
   openWorkerStack,

@@ -1,7 +1,21 @@
 import path from 'node:path';
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
-import { forRunner, joinRun, openLeakCheck, openWorkerStack, ownerTag, type OpenLeakCheck, type OpenWorkerStack } from '@mcp-reaper/core';
+import {
+  deadService,
+  forRunner,
+  joinRun,
+  logLines,
+  markLogs,
+  openLeakCheck,
+  openWorkerStack,
+  ownerTag,
+  ReaperError,
+  type JoinedRun,
+  type LogMark,
+  type OpenLeakCheck,
+  type OpenWorkerStack,
+} from '@mcp-reaper/core';
 import { say, settingsOf } from './options.js';
 
 /**
@@ -14,7 +28,13 @@ export class FileLeakCheck {
   private readonly testEnvironmentOptions: unknown;
   private check: OpenLeakCheck | undefined;
   private stack: OpenWorkerStack | undefined;
+  private run: JoinedRun | undefined;
+  private slot: string | undefined;
+  private marks: LogMark[] = [];
+  private label = '';
   private testsFailed = false;
+  /** Tests already failed with a dead service's reason: once each. */
+  private readonly failedByDeath = new WeakSet<object>();
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     this.rootDir = config.projectConfig.rootDir;
@@ -41,14 +61,41 @@ export class FileLeakCheck {
     this.check = openLeakCheck({ run, owner: ownerTag(run.runId, `w${slot}`, label), label, envs: [sandboxEnv] });
     try {
       this.stack = await openWorkerStack({ run, slot, envs: [sandboxEnv] });
+      this.run = run;
+      this.slot = this.stack.stack ? slot : undefined;
+      this.label = label;
+      // A stack service that died fails the file before its tests run, with its reason.
+      const dead = await this.deadService();
+      if (dead) throw new ReaperError('ESERVICEDIED', dead);
     } catch (error) {
+      this.testsFailed = true;
       await this.end();
       throw forRunner(error);
     }
+    // Where each service's log ends now: a failing file's output ends with what they wrote meanwhile.
+    this.marks = markLogs(this.stack.view);
   }
 
-  /** Call from the environment's handleTestEvent() (jest-circus): notes whether a test or hook failed. */
-  observe(event: Circus.Event): void {
+  /** Why the stack this file uses is broken (a service died), or undefined. */
+  private async deadService(): Promise<string | undefined> {
+    if (!this.run || this.run.config.stack === undefined) return undefined;
+    return (await deadService(this.run.runId, this.slot))?.message;
+  }
+
+  /**
+   * Call from the environment's handleTestEvent() (jest-circus awaits it): before each test's body, a
+   * dead stack service fails the test with its reason instead (a test with an error is not run); after
+   * each test, one that died during it fails it too. Notes whether a test or hook failed.
+   */
+  async observe(event: Circus.Event): Promise<void> {
+    if (event.name === 'test_fn_start' || event.name === 'test_done') {
+      const dead = await this.deadService();
+      if (dead && !this.failedByDeath.has(event.test)) {
+        this.failedByDeath.add(event.test);
+        event.test.errors.push(forRunner(new ReaperError('ESERVICEDIED', dead)) as Error);
+        this.testsFailed = true;
+      }
+    }
     if (event.name === 'test_fn_failure' || event.name === 'hook_failure') this.testsFailed = true;
   }
 
@@ -57,6 +104,7 @@ export class FileLeakCheck {
    * the file must fail. A second call does nothing.
    */
   async end(): Promise<Error | undefined> {
+    if (this.testsFailed) say(logLines(this.marks, this.label));
     this.stack?.close({ testsFailed: this.testsFailed });
     this.stack = undefined;
     const check = this.check;

@@ -11,7 +11,7 @@ import { getRunState, setRunState } from './run-state.js';
 export default async function globalSetup(globalConfig: Config.GlobalConfig, projectConfig?: Config.ProjectConfig): Promise<void> {
   const state = getRunState();
   if (state) {
-    state.projects += 1; // another project of the same run: one run, one watchdog
+    state.projects += 1; // another project of the same run, or a rerun in watch mode: one run, one watchdog, one stack
     return;
   }
   try {
@@ -20,7 +20,7 @@ export default async function globalSetup(globalConfig: Config.GlobalConfig, pro
       root: projectConfig?.rootDir ?? globalConfig.rootDir,
       settings: settingsOf(projectConfig?.testEnvironmentOptions),
     });
-    setRunState({ run, projects: 1 });
+    setRunState({ run, projects: 1, watching: globalConfig.watch || globalConfig.watchAll });
     say(run.notices);
   } catch (error) {
     throw forRunner(error);

@@ -8,6 +8,12 @@ import type { RunnerRun } from '@mcp-reaper/core';
 export interface RunState {
   run: RunnerRun;
   projects: number;
+  /**
+   * Jest's watch mode runs the global setup and teardown around every rerun: the run (its stack, its
+   * watchdog) is kept across them and ends with the watcher, through its watchdog (Jest exits on q and
+   * Ctrl-C without a teardown).
+   */
+  watching: boolean;
 }
 
 const KEY = Symbol.for('@mcp-reaper/jest-env.run');

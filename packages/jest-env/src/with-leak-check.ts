@@ -28,7 +28,7 @@ export function withLeakCheck<Environment extends EnvironmentClass>(Base: Enviro
     }
 
     // A property in JestEnvironment's type (jest-circus calls it when it is there), so not a method.
-    override handleTestEvent = (event: Circus.Event): void => this.leakCheck.observe(event);
+    override handleTestEvent = (event: Circus.Event): Promise<void> => this.leakCheck.observe(event);
 
     override async teardown(): Promise<void> {
       let failure: Error | undefined;

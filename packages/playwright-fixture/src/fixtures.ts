@@ -1,7 +1,10 @@
 import path from 'node:path';
 import {
   daemonStateDir,
+  deadService,
   forRunner,
+  logsSince,
+  markLogs,
   joinRun,
   markStackTestsFailed,
   openLeakCheck,
@@ -144,13 +147,27 @@ export const mcpReaperFixtures: Fixtures<McpReaperTestFixtures, McpReaperWorkerF
   ],
 
   _mcpReaperLeakCheck: [
-    async ({ mcpReaperOptions: run, _mcpReaperWorkerOwner }, use, testInfo) => {
+    async ({ mcpReaperOptions: run, _mcpReaperWorkerOwner, mcpStack }, use, testInfo) => {
+      const hasStack = run.config.stack !== undefined;
+      // A stack service that died fails the test with its reason (not with the ECONNREFUSED it would meet).
+      const throwIfDead = async () => {
+        const dead = hasStack ? await deadService(run.runId, testInfo.workerIndex) : undefined;
+        if (dead) throw forRunner(new ReaperError('ESERVICEDIED', dead.message));
+      };
+      await throwIfDead();
+      const marks = hasStack ? markLogs(mcpStack) : [];
       // Below the worker's tag (ownerTag() would turn its "/" into ":" if it were passed as a part).
       const check = openLeakCheck({ run, owner: `${_mcpReaperWorkerOwner}/${ownerTag(testInfo.testId)}`, label: testLabel(testInfo) });
       await use(check.owner);
-      // A failed test keeps the stack's dirs (the run's, this worker's), for their logs and databases.
-      if (testInfo.status !== testInfo.expectedStatus && run.config.stack !== undefined) markStackTestsFailed(run, testInfo.workerIndex);
+      if (testInfo.status !== testInfo.expectedStatus && hasStack) {
+        // A failed test keeps the stack's dirs (the run's, this worker's), for their logs and databases,
+        // and carries what each service wrote while it ran (in the HTML report).
+        markStackTestsFailed(run, testInfo.workerIndex);
+        for (const { service, text } of logsSince(marks)) await testInfo.attach(`${service}.log`, { body: text, contentType: 'text/plain' });
+      }
       tell(await check.close());
+      // One that died during the test fails it too, whatever the test made of it.
+      await throwIfDead();
     },
     { auto: true },
   ],

@@ -3,8 +3,8 @@
 // runs once per file, in the file's own worker (fork or thread). The code lives here, in the entry,
 // and not in a module it imports: the bundler would drop an import kept only for its side effects.
 import path from 'node:path';
-import { forRunner, openLeakCheck, openWorkerStack, ownerTag } from '@mcp-reaper/core';
-import { afterAll, beforeEach, expect } from 'vitest';
+import { deadService, forRunner, logLines, markLogs, openLeakCheck, openWorkerStack, ownerTag, ReaperError } from '@mcp-reaper/core';
+import { afterAll, afterEach, beforeEach, expect } from 'vitest';
 import { currentRun } from './current-run.js';
 
 const run = (() => {
@@ -28,16 +28,36 @@ const stack = await openWorkerStack({ run, slot }).catch(async (error: unknown) 
   throw forRunner(error);
 });
 
+// A stack service that died fails this file's tests with its name, how it ended and its last lines,
+// not with the ECONNREFUSED each test would meet.
+const hasStack = run.config.stack !== undefined;
+const stackSlot = stack.stack ? slot : undefined;
+async function throwIfDead(): Promise<void> {
+  const dead = hasStack ? await deadService(run.runId, stackSlot) : undefined;
+  if (dead) throw forRunner(new ReaperError('ESERVICEDIED', dead.message));
+}
+await throwIfDead().catch(async (error: unknown) => {
+  stack.close({ testsFailed: true });
+  await check.close();
+  throw error;
+});
+// Where each service's log ends now: a failing file's output ends with what they wrote meanwhile.
+const marks = markLogs(stack.view);
+
 // Whether a test of the file failed: its stack's dirs are then kept. (A hook's arguments differ from
 // Vitest 3 to 4; a test's onTestFailed is the same in both.)
 let testsFailed = false;
-beforeEach(({ onTestFailed }) => {
+beforeEach(async ({ onTestFailed }) => {
   onTestFailed(() => {
     testsFailed = true;
   });
+  await throwIfDead();
 });
+// A service that died during the test fails it too, whatever the test made of it.
+afterEach(throwIfDead);
 
 afterAll(async () => {
+  if (testsFailed) for (const line of logLines(marks, file)) console.warn(line);
   stack.close({ testsFailed });
   const { lines, error } = await check.close();
   for (const line of lines) console.warn(line);

@@ -42,6 +42,16 @@ async function up(configFile: string, stack: StackConfig): Promise<Run> {
 const test = (configFile: string, stack: StackConfig, stackReuse: 'local' | 'always' | 'never' = 'always') =>
   startRun({ names: [sb.name], dir: sb.stateDir, watchdog: false, stack, stackReuse }, { kind: 'vitest', root: path.dirname(configFile), configFile });
 
+/** The error of a start expected to fail (a start that succeeds is ended, and fails the test). */
+const failure = (started: Promise<Run>): Promise<Error & { code?: string }> =>
+  started.then(
+    async (run) => {
+      await run.end();
+      throw new Error('expected the run not to start');
+    },
+    (error: unknown) => error as Error & { code?: string },
+  );
+
 describeNeeds([needs.proc], 'a run and a live `mcp-reaper up` of the same stack', () => {
   it('uses the up\'s services, says so in one line, and leaves them running at its end', async () => {
     const port = await freePort();
@@ -70,7 +80,7 @@ describeNeeds([needs.proc], 'a run and a live `mcp-reaper up` of the same stack'
     process.env.CI = 'true';
     try {
       for (const mode of ['local', 'never'] as const) {
-        const error = await test(configFile, stack, mode).catch((e: unknown) => e as Error);
+        const error = await failure(test(configFile, stack, mode));
         expect(error).toMatchObject({ code: 'EPORTHELD' });
         expect(error.message).toContain(`\`mcp-reaper up\` (run ${held.runId}, pid ${process.pid}) holds a stack of config ${configFile}, not this run's: the same stack, but it cannot be reused here`);
       }
@@ -86,12 +96,12 @@ describeNeeds([needs.proc], 'a run and a live `mcp-reaper up` of the same stack'
     const theirs = await project('worktree-a', port);
     const held = await up(theirs.configFile, theirs.stack);
     const other = await project('worktree-b', port);
-    const fromOther = await test(other.configFile, other.stack).catch((e: unknown) => e as Error);
+    const fromOther = await failure(test(other.configFile, other.stack));
     expect(fromOther).toMatchObject({ code: 'EPORTHELD' });
     expect(fromOther.message).toContain(`\`mcp-reaper up\` (run ${held.runId}, pid ${process.pid}) holds a stack of config ${theirs.configFile}, not this run's: its config file is ${theirs.configFile}, this run's ${other.configFile}`);
 
     const edited = { rest: { ...theirs.stack.rest!, env: { ...theirs.stack.rest!.env, LOG_LEVEL: 'debug' } } };
-    const fromEdited = await test(theirs.configFile, edited).catch((e: unknown) => e as Error);
+    const fromEdited = await failure(test(theirs.configFile, edited));
     expect(fromEdited.message).toContain('not this run\'s: rest.env.LOG_LEVEL: nothing there, "debug" here');
     expect(isAlive(held.stack!.services.rest!.pid)).toBe(true);
   });

@@ -48,6 +48,16 @@ export const RUN_RECORD_EXTENSION = '.json';
  */
 export const REGISTRY_STACKS_DIR = 'stacks';
 export const RUN_INSTANCE = 'run';
+
+/** The instance of worker slot `slot`: `w1`, `w2`… */
+export function workerInstance(slot: string | number): string {
+  return `w${slot}`;
+}
+
+/** The owner tag of a run's stack instance: below the run's (its end and its watchdog sweep it), beside its workers' leak checks. */
+export function stackTag(runId: string, instance: string): string {
+  return `${runId}/stack/${instance}`;
+}
 export const INSTANCE_LOGS_DIR = 'logs';
 /** Leases of auto ports: `<tmpdir>/mcp-reaper-<uid>/ports/<port>/<lease>.json`, one file per claim. */
 export const REGISTRY_PORTS_DIR = 'ports';

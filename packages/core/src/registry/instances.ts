@@ -33,6 +33,10 @@ export interface RecordedService {
   url?: string;
   /** False between its spawn and its readiness. */
   ready: boolean;
+  /** When it was ready (ms since the epoch). */
+  readyAt?: number;
+  /** Set by the process that started it, when it exited between its readiness and its teardown. */
+  died?: { code: number | null; signal: string | null; at: number };
 }
 
 export interface InstanceRecord {

@@ -9,10 +9,11 @@ import { invalidOptions } from '../config/rules.js';
 import { RUNNERS, type RunnerName } from '../config/runners.js';
 import { ReaperError } from '../errors.js';
 import { checkLeaks } from './check-leaks.js';
+import { ownerTag } from '../processes/owner-tag.js';
 import { readRunRecord } from '../registry/runs.js';
 import { setEnv } from './set-env.js';
 import { startRun, type Run } from './start-run.js';
-import { beforeRunVerdict, combine, leakVerdict, PREFIX, stackStopVerdict, stackUpLine, type Verdict } from './verdict.js';
+import { beforeRunVerdict, combine, deathVerdict, leakVerdict, PREFIX, stackStopVerdict, stackUpLine, type Verdict } from './verdict.js';
 
 /** What a run hands to the code that runs in its workers (Vitest provides it; Jest and Playwright read it from the registry). */
 export interface RunHandoff {
@@ -44,6 +45,12 @@ export interface RunnerRun {
   notices: string[];
   /** Ends the run (see `Run.end()`) and judges what it left under `onLeak`. Every call returns the same promise. */
   end(): Promise<Verdict>;
+  /**
+   * Between the reruns of a watch mode that keeps the run (and its stack) up: stops what the files of
+   * worker slots `slots` left (tags `<run>/w<slot>/…`), judged under `onLeak`, and names a stack
+   * service that died. The stack itself is left alone.
+   */
+  checkRerun(slots: ReadonlyArray<string | number>): Promise<Verdict>;
 }
 
 function settingsOf(input: RunnerSettings): Layer {
@@ -77,8 +84,17 @@ export async function startRunnerRun(
     config,
     handoff: { runId: run.runId, runner: input.runner, root: input.root, base },
     notices: [...config.ignored.map((line) => `${PREFIX}${line}`), ...beforeRunVerdict(run.before).lines, ...run.notices, ...(run.stack ? [stackUpLine(run.stack)] : [])],
+    async checkRerun(slots) {
+      const verdicts: Verdict[] = [deathVerdict(await run.deaths())];
+      for (const slot of slots) {
+        verdicts.push((await checkLeaks({ ...config.sweep, owner: ownerTag(run.runId, `w${slot}`), onLeak: config.onLeak, label: 'the run' })).verdict);
+      }
+      return combine(...verdicts);
+    },
     end() {
-      ending ??= run.end().then((report) => combine(stackStopVerdict([report.stack, ...report.workerStacks]), leakVerdict(report, { onLeak: config.onLeak, label: 'the run' })));
+      ending ??= run
+        .end()
+        .then((report) => combine(deathVerdict(report.deaths), stackStopVerdict([report.stack, ...report.workerStacks]), leakVerdict(report, { onLeak: config.onLeak, label: 'the run' })));
       return ending;
     },
   };

@@ -50,18 +50,28 @@ export async function findReusableUp(input: {
   env: NodeJS.ProcessEnv;
   source: ProcessSource;
 }): Promise<{ reused?: ReusedStack; notices: string[] }> {
-  if (Object.keys(input.services).length === 0 || !mayReuse(input.mode, input.env)) return { notices: [] };
+  if (Object.keys(input.services).length === 0 || input.mode === 'never') return { notices: [] };
   const { runs } = await liveRuns(input.source);
   const ups = runs.filter((run) => run.record.kind === 'up' && run.record.stackHash !== undefined);
   const notices: string[] = [];
   const hash = stackHash(input.services);
+  const allowed = mayReuse(input.mode, input.env);
   for (const up of ups) {
     const file = up.record.configFile;
     if (file && !fs.existsSync(file)) {
       notices.push(`${PREFIX}not reusing the stack of ${upLabel(up)}: its config file ${file} no longer exists`);
       continue;
     }
-    if (file !== input.configFile || up.record.stackHash !== hash) continue;
+    if (file !== input.configFile || up.record.stackHash !== hash) {
+      // Another worktree's, or a config edited since: said, so nobody wonders why it was not used.
+      const difference = firstDifference({ configFile: file ?? null, services: up.record.stack ?? {} }, { configFile: input.configFile, services: input.services });
+      notices.push(`${PREFIX}not reusing the stack of ${upLabel(up)}: it is another stack (${difference})`);
+      continue;
+    }
+    if (!allowed) {
+      notices.push(`${PREFIX}not reusing the stack of ${upLabel(up)}: CI is set, and stackReuse is "local"; set stackReuse to "always" to reuse it`);
+      continue;
+    }
     const instance = readInstance(up.record.runId, RUN_INSTANCE);
     if (!instance || instance.state !== 'up') continue;
     const dead = await deadService(instance, input.source);

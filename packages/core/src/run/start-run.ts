@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_STACK_REUSE, DEFAULT_WATCHDOG, type StackReuse } from '../config/defaults.js';
 import { stackHash } from '../config/stack-identity.js';
-import { OWNER_ENV, RUN_ENV, RUN_INSTANCE } from '../config/names.js';
+import { OWNER_ENV, RUN_ENV, RUN_INSTANCE, stackTag } from '../config/names.js';
 import type { BaseConfig } from '../config/resolve-config.js';
 import { checkOptions, RUN_KEYS } from '../config/rules.js';
 import { ReaperError } from '../errors.js';
@@ -15,7 +15,8 @@ import { servicesOf, type StackConfig } from '../config/stack-options.js';
 import { stackEnv, startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
 import { explainClash, findReusableUp } from './stack-reuse.js';
 import { stopRecordedInstance } from '../stack/stop-instance.js';
-import { readInstances } from '../registry/instances.js';
+import { readInstance, readInstances } from '../registry/instances.js';
+import { deadServiceOf, deathMessage } from './stack-health.js';
 import { releaseLeases } from '../registry/port-leases.js';
 import { registerRun, removeRunRecord, type RunKind, type RunRecord } from '../registry/runs.js';
 import { setEnv } from './set-env.js';
@@ -25,11 +26,6 @@ const debug = debuglog('mcp-reaper');
 
 /** Runs whose workers start their own worker-scoped services. */
 const RUNNER_KINDS: readonly RunKind[] = ['jest', 'vitest', 'playwright'];
-
-/** The tag of a run's stack instance: below the run's (its end and its watchdog sweep it), beside its workers' leak checks. */
-export function stackTag(runId: string, instance: string): string {
-  return `${runId}/stack/${instance}`;
-}
 
 /** Options of `startRun()`: the sweep's (less the scope, which is the run) plus the watchdog switch. */
 export interface StartRunOptions extends Omit<SweepOptions, 'owner' | 'descendantsOf' | 'dryRun' | 'source'> {
@@ -63,6 +59,8 @@ export interface Run {
   notices: string[];
   /** The stack's places as the tests get them (`MCP_REAPER_STACK_*`), its own or the reused `up`'s; empty without a stack. */
   stackEnv: Readonly<Record<string, string>>;
+  /** The services of the run's stack (its own, its workers', the reused `up`'s) that died mid-run, each with its reason. */
+  deaths(): Promise<string[]>;
   /**
    * Stops the stack (dependents first, verified), sweeps what this run left (its owner tag only),
    * removes its record from the registry of live runs, stops the watchdog and restores the
@@ -76,6 +74,8 @@ export interface RunEnd extends SweepReport {
   stack?: StackReport;
   /** The instances its workers started and left for the run's end to stop. */
   workerStacks: StackReport[];
+  /** Services that died between their readiness and the run's end, each with its reason: they fail the run. */
+  deaths: string[];
 }
 
 /** What only the core's own callers pass: who starts the run, and the config its workers start from. */
@@ -85,6 +85,8 @@ export interface RunOrigin {
   base?: BaseConfig;
   /** The config file the run resolved (null: none), which a reusable `up` must share. */
   configFile?: string | null;
+  /** Told when one of the run's own services dies mid-run (`mcp-reaper up` says so at once). */
+  onServiceDeath?: (message: string) => void;
 }
 
 /**
@@ -159,7 +161,19 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
       // may be killed from now on.
       try {
         stack = await startStack(
-          { services: own, owner: stackTag(runId, RUN_INSTANCE), names: sweepOptions.names ?? DEFAULT_NAMES, graceMs: sweepOptions.graceMs ?? DEFAULT_GRACE_MS, killWaitMs: sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS, source },
+          {
+            services: own,
+            owner: stackTag(runId, RUN_INSTANCE),
+            names: sweepOptions.names ?? DEFAULT_NAMES,
+            graceMs: sweepOptions.graceMs ?? DEFAULT_GRACE_MS,
+            killWaitMs: sweepOptions.killWaitMs ?? DEFAULT_KILL_WAIT_MS,
+            source,
+            onDeath: (name) => {
+              const instance = readInstance(runId, RUN_INSTANCE);
+              const service = instance?.services.find((s) => s.name === name);
+              if (instance && service) origin.onServiceDeath?.(deathMessage(instance, service, { for: 'run' }));
+            },
+          },
           { runId, instance: RUN_INSTANCE, holder: { pid: process.pid, startKey: self.startKey } },
         );
       } catch (error) {
@@ -185,8 +199,18 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
   }
   debug('run %s started (watchdog %s)', runId, watchdog?.pid);
 
+  const findDeaths = async (): Promise<string[]> => {
+    const source = defaultProcessSource();
+    const deaths: string[] = [];
+    for (const instance of [...readInstances(runId), ...(reusedFrom === undefined ? [] : [readInstance(reusedFrom, RUN_INSTANCE)])]) {
+      const dead = await deadServiceOf(instance, source, 'run');
+      if (dead) deaths.push(dead.message);
+    }
+    return deaths;
+  };
   let ending: Promise<RunEnd> | undefined;
   return {
+    deaths: findDeaths,
     runId,
     before,
     watchdog,
@@ -198,13 +222,15 @@ export async function startRun(options: StartRunOptions = {}, origin: RunOrigin 
       ending ??= (async () => {
         try {
           const source = defaultProcessSource();
+          // Services that died mid-run, before their instances are stopped and forgotten.
+          const deaths = await findDeaths();
           // The workers' instances first: theirs may depend on the run's services, never the reverse.
           const workerStacks: StackReport[] = [];
           for (const instance of readInstances(runId).filter((r) => r.instance !== RUN_INSTANCE)) workerStacks.push(await stopRecordedInstance(instance, source));
           const stopped = await stack?.stop();
           await releaseLeases(source, { runId });
           const report = await sweep({ ...sweepOptions, owner: runId });
-          return { ...report, workerStacks, ...(stopped && { stack: stopped }) };
+          return { ...report, workerStacks, deaths, ...(stopped && { stack: stopped }) };
         } finally {
           removeRunRecord(runId, process.pid);
           await watchdog?.stop();

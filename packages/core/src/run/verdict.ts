@@ -140,6 +140,11 @@ export function stackStopVerdict(reports: StackReport | undefined | ReadonlyArra
   return { lines: kept, error: failure(`${PREFIX}the stack could not be stopped cleanly:\n${lines.join('\n')}`) };
 }
 
+/** Services that died mid-run fail the run, even when no test noticed: each named, with how and its last lines. */
+export function deathVerdict(deaths: readonly string[]): Verdict {
+  return deaths.length === 0 ? { lines: [] } : { lines: [], error: failure(deaths.join('\n')) };
+}
+
 /** Several verdicts as one: every line, and one error holding every failure's message. */
 export function combine(...verdicts: readonly Verdict[]): Verdict {
   const errors = verdicts.flatMap((v) => (v.error ? [v.error] : []));

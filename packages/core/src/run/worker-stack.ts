@@ -5,7 +5,7 @@
 // through its record in the registry, not through a handle in memory.
 import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_GRACE_MS, DEFAULT_KILL_WAIT_MS, DEFAULT_NAMES, DEFAULT_READY_TIMEOUT_MS } from '../config/defaults.js';
-import { RUN_INSTANCE } from '../config/names.js';
+import { RUN_INSTANCE, stackTag, workerInstance } from '../config/names.js';
 import { servicesOf, type ServiceFacts } from '../config/stack-options.js';
 import { ReaperError } from '../errors.js';
 import { isDead } from '../processes/process-info.js';
@@ -16,8 +16,8 @@ import type { ServiceHandle } from '../stack/service.js';
 import { stackEnv, startStack, type StackHandle, type StackReport } from '../stack/start-stack.js';
 import { stopRecordedInstance } from '../stack/stop-instance.js';
 import type { JoinedRun } from './runner-run.js';
+export { workerInstance };
 import { setEnv } from './set-env.js';
-import { stackTag } from './start-run.js';
 
 /** Slack over the services' own readiness timeouts while another process starts the slot's instance. */
 const WAIT_SLACK_MS = 10_000;
@@ -38,10 +38,6 @@ export interface WorkerStack {
   stop(): Promise<StackReport>;
 }
 
-/** The instance of worker slot `slot`: `w1`, `w2`… */
-export function workerInstance(slot: string | number): string {
-  return `w${slot}`;
-}
 
 function handlesOf(record: InstanceRecord): Record<string, ServiceHandle> {
   return Object.fromEntries(

@@ -88,6 +88,8 @@ export interface ServiceContext {
   discoverPort: boolean;
   /** Called once it is spawned, before it is ready, so it can be recorded for whoever must stop it. */
   onSpawn?(pid: number): Promise<void> | void;
+  /** Called when it exits after it was ready and before anyone stopped it: it died mid-run. */
+  onDeath?(exit: DaemonExit): void;
 }
 
 /** What the check waits for, in words, for messages. */
@@ -264,6 +266,11 @@ export async function startService(name: string, context: ServiceContext): Promi
     ...(lineUrl !== undefined && { url: lineUrl }),
   };
   let stopping: Promise<ServiceStop> | undefined;
+  // Watched from its readiness until its teardown: an exit in between is a death (this process
+  // started it, so the exit status is ours to read).
+  void exited.then((exit) => {
+    if (stopping === undefined) context.onDeath?.(exit);
+  });
   return {
     name,
     pid,

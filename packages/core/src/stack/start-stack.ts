@@ -21,6 +21,7 @@ import type { ProcessReport } from '../report.js';
 import { stopProcess } from '../sweep/stop-process.js';
 import { describeHolder, portHolders } from './port-holder.js';
 import { isListening } from './port-listeners.js';
+import type { DaemonExit } from '../daemon/stop-group.js';
 import { ServiceStartError, startService, type RunningService, type ServiceHandle, type ServiceStop } from './service.js';
 import { envPrefix, sweepName } from './stack-env.js';
 
@@ -48,6 +49,8 @@ export interface StartStackOptions {
   readyTimeoutMs?: number;
   /** Where process facts come from. Default: /proc on Linux, `ps` on macOS. For tests. */
   source?: ProcessSource;
+  /** Called when a service exits after it was ready and before the stack was stopped (it is also recorded). */
+  onDeath?: (service: string, exit: DaemonExit) => void;
 }
 
 /** Where an instance belongs, for the core's own callers: a run's services, or one worker's. */
@@ -220,8 +223,9 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
 
   let record: InstanceRecord = { version: 1, runId, instance, dir, holder, state: 'starting', starter: me, services: [] };
   writeInstance(record);
+  // Read, changed, written: another process may have marked the record (a failed test).
   const update = (change: (r: InstanceRecord) => InstanceRecord) => {
-    record = change(record);
+    record = change(readInstance(runId, instance) ?? record);
     writeInstance(record);
   };
 
@@ -260,6 +264,12 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
       ready: spec.ready,
       values,
       discoverPort: spec.port === 0,
+      onDeath(exit) {
+        if (readInstance(runId, instance) === undefined) return; // stopped and forgotten meanwhile
+        debug('stack service %s (instance %s of %s) died: %o', name, instance, runId, exit);
+        update((r) => ({ ...r, services: r.services.map((s) => (s.name === name ? { ...s, died: { code: exit.code, signal: exit.signal, at: Date.now() } } : s)) }));
+        options.onDeath?.(name, exit);
+      },
       async onSpawn(pid) {
         const leader = (await source.probe([pid])).get(pid);
         if (!leader) return; // gone already: its exit is the start's failure
@@ -287,7 +297,7 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
             facts[name] = { port: service.port, socket: service.socket, url: service.url };
             update((r) => ({
               ...r,
-              services: r.services.map((s) => (s.name === name ? { ...s, ready: true, port: service.port, socket: service.socket, url: service.url } : s)),
+              services: r.services.map((s) => (s.name === name ? { ...s, ready: true, readyAt: Date.now(), port: service.port, socket: service.socket, url: service.url } : s)),
             }));
             return;
           } catch (error) {

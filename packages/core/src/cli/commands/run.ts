@@ -7,7 +7,7 @@ import { DEFAULT_WATCHDOG } from '../../config/defaults.js';
 import { OWNER_ENV, RUN_ENV } from '../../config/names.js';
 import type { SweepReport } from '../../report.js';
 import { startRun, type Run } from '../../run/start-run.js';
-import { stackStopVerdict, stackUpLine, type Verdict } from '../../run/verdict.js';
+import { deathVerdict, stackStopVerdict, stackUpLine, type Verdict } from '../../run/verdict.js';
 import { sweep } from '../../sweep/sweep.js';
 import {
   addLiveRunsFlag,
@@ -147,6 +147,8 @@ export const runCommand: CommandModule = {
     // services for leftovers of this run.
     let after: SweepReport;
     let stackStop: Verdict = { lines: [] };
+    // A service that died while the command ran fails the run, whatever the command said.
+    const deaths = deathVerdict(run ? await run.deaths() : []);
     try {
       stackStop = stackStopVerdict(await run?.stack?.stop());
       after = await sweep(options);
@@ -156,10 +158,11 @@ export const runCommand: CommandModule = {
     }
     report(ctx, after, `after ${shown}`, options, quiet);
     if (stackStop.error) writeLines(ctx.io.stderr, [stackStop.error.message]);
+    if (deaths.error) writeLines(ctx.io.stderr, [deaths.error.message]);
 
     const status = exitStatus(outcome);
-    // A leftover that could not be cleaned up is a failure even when the command succeeded.
-    return status === 0 && (!after.ok || stackStop.error) ? 1 : status;
+    // A leftover that could not be cleaned up, or a service that died, is a failure even when the command succeeded.
+    return status === 0 && (!after.ok || stackStop.error || deaths.error) ? 1 : status;
   },
 };
 

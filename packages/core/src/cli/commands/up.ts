@@ -2,7 +2,7 @@ import { DEFAULT_WATCHDOG } from '../../config/defaults.js';
 import { defaultProcessSource } from '../../processes/process-source.js';
 import { startRun } from '../../run/start-run.js';
 import { findReusableUp } from '../../run/stack-reuse.js';
-import { beforeRunVerdict, stackStopVerdict, stackUpLine } from '../../run/verdict.js';
+import { beforeRunVerdict, combine, deathVerdict, stackStopVerdict, stackUpLine } from '../../run/verdict.js';
 import { addLiveRunsFlag, addOptionFlags, resolveFor, sweepOptionsOf, writeLines, type CommandModule } from '../command.js';
 
 /** What ends `up`: the terminal's Ctrl-C, a supervisor's SIGTERM, a closed terminal. */
@@ -54,7 +54,11 @@ export const upCommand: CommandModule = {
         ctx.io.stderr.write(`mcp-reaper: up: this stack is already up: run ${record.runId}, pid ${record.pid}, since ${record.startedAt}; stop it with Ctrl-C in its terminal (or \`kill ${record.pid}\`) first\n`);
         return 1;
       }
-      const run = await startRun({ ...options, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack }, { kind: 'up', configFile: config.configFile });
+      const run = await startRun(
+        { ...options, watchdog: values.watchdog ?? DEFAULT_WATCHDOG, stack: values.stack },
+        // A service that dies while the stack is held is said at once, in the terminal that holds it.
+        { kind: 'up', configFile: config.configFile, onServiceDeath: (message) => writeLines(ctx.io.stderr, [message]) },
+      );
       writeLines(ctx.io.stderr, beforeRunVerdict(run.before).lines);
       const stack = run.stack!;
       writeLines(ctx.io.stdout, [
@@ -66,7 +70,8 @@ export const upCommand: CommandModule = {
       const hold = setInterval(() => {}, 1 << 30);
       const signal = await stopped.finally(() => clearInterval(hold));
       const end = await run.end();
-      const verdict = stackStopVerdict(end.stack);
+      const verdict = combine(deathVerdict(end.deaths), stackStopVerdict(end.stack));
+      writeLines(ctx.io.stderr, verdict.lines);
       if (verdict.error) {
         writeLines(ctx.io.stderr, [verdict.error.message]);
         return 1;
