@@ -1,7 +1,7 @@
 import { forRunner, startRunnerRun } from '@mcp-reaper/core';
 import type { FullConfig } from '@playwright/test';
 import { baseURLFromProblem, configDir, coreSettings } from './options.js';
-import { saveRun } from './run-store.js';
+import { inUiMode, savedRun, saveRun } from './run-store.js';
 import globalTeardown from './global-teardown.js';
 
 /**
@@ -28,6 +28,8 @@ function runSettings(settings: unknown): unknown {
  * the same, and running both is harmless.
  */
 export default async function globalSetup(config: FullConfig): Promise<() => Promise<void>> {
+  // UI mode: a run started by an earlier run of the same UI session goes on, with its stack.
+  if (inUiMode() && savedRun()) return globalTeardown;
   let run;
   try {
     const settings = configSettings(config);

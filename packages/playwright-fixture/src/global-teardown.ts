@@ -1,4 +1,4 @@
-import { takeRun } from './run-store.js';
+import { inUiMode, takeRun } from './run-store.js';
 
 /**
  * `globalTeardown: '@mcp-reaper/playwright-fixture/global-teardown'`: the run's `end()`. Stops what the
@@ -7,6 +7,9 @@ import { takeRun } from './run-store.js';
  * Running it twice, or without the global setup, does nothing more.
  */
 export default async function globalTeardown(): Promise<void> {
+  // UI mode: the run and its stack stay up for the next run of the session; the watchdog ends the
+  // run when the UI exits.
+  if (inUiMode()) return;
   const run = takeRun();
   if (!run) return;
   // end() holds the event loop while it waits for the watchdog (core's watchdog.stop()).

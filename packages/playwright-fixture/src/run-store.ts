@@ -10,6 +10,20 @@ export function saveRun(run: RunnerRun): void {
   (globalThis as Store)[KEY] = run;
 }
 
+/** The run saved and not yet taken: UI mode runs the global setup again for each run it starts. */
+export function savedRun(): RunnerRun | undefined {
+  return (globalThis as Store)[KEY];
+}
+
+/**
+ * Playwright's UI mode (`--ui`, `--ui-port`, `--ui-host`): one long-lived runner process that runs
+ * the global setup again for each run it starts. The run, and its stack, are kept across them; the
+ * watchdog ends the run when the UI exits.
+ */
+export function inUiMode(argv: readonly string[] = process.argv): boolean {
+  return argv.some((arg) => arg === '--ui' || arg.startsWith('--ui=') || arg.startsWith('--ui-port') || arg.startsWith('--ui-host'));
+}
+
 export function takeRun(): RunnerRun | undefined {
   const run = (globalThis as Store)[KEY];
   delete (globalThis as Store)[KEY];
