@@ -15,10 +15,37 @@ import { freePort, listening } from '../../helpers/net.js';
 import { isAlive, readStat, waitFor } from '../../helpers/wait.js';
 
 let sb: Sandbox;
+/** The dirs failed starts kept (named in their errors, for the logs): read by the tests, then removed. */
+const kept: string[] = [];
 beforeEach(async () => {
   sb = await createSandbox();
 });
-afterEach(() => sb.cleanup());
+afterEach(async () => {
+  for (const dir of kept.splice(0)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.rmdirSync(path.dirname(dir));
+    } catch {
+      // not empty
+    }
+  }
+  await sb.cleanup();
+});
+
+/** The error of a start expected to fail; its kept dir (which its message names) is removed after the test. */
+async function failed(started: Promise<unknown>): Promise<unknown> {
+  const error = await started.catch((e: unknown) => e);
+  // Kept when a service wrote its log there, and then named; gone when nothing was written.
+  if (error instanceof StackStartError && error.cleanup.keptDir) {
+    expect(error.message).toContain(`Its logs are kept in ${error.cleanup.dir}.`);
+    expect(fs.existsSync(error.cleanup.dir)).toBe(true);
+    kept.push(error.cleanup.dir);
+  } else if (error instanceof StackStartError) {
+    expect(error.message).not.toContain('Its logs are kept');
+    expect(fs.existsSync(error.cleanup.dir)).toBe(false);
+  }
+  return error;
+}
 
 interface Fakes {
   rest: string;
@@ -96,7 +123,7 @@ describe('startStack', () => {
     const [restPort, webPort] = [await freePort(), await freePort()];
     const scripts = scriptsStack(f, restPort, webPort, path.join(sb.root, 'seeded.txt'));
     const services = { ...scripts, rest: { ...scripts.rest!, env: { ...scripts.rest!.env, FAKE_REST_EXIT_EARLY: '3' } } };
-    const error = (await startStack(base(services)).catch((e: unknown) => e)) as StackStartError;
+    const error = (await failed(startStack(base(services)))) as StackStartError;
     expect(error).toBeInstanceOf(StackStartError);
     expect(error.code).toBe('ESERVICEEXIT');
     expect(error.service).toBe('rest');
@@ -113,9 +140,7 @@ describe('startStack', () => {
 
   it('a service never ready fails the start after its readyTimeoutMs, naming what it waited for', async () => {
     const f = await fakes();
-    const error = (await startStack(base({ coordinator: { command: [f.coordinator], env: { FAKE_COORD_NEVER_READY: '1' }, ready: { line: 'coordinator ready' }, readyTimeoutMs: 300 } })).catch(
-      (e: unknown) => e,
-    )) as StackStartError;
+    const error = (await failed(startStack(base({ coordinator: { command: [f.coordinator], env: { FAKE_COORD_NEVER_READY: '1' }, ready: { line: 'coordinator ready' }, readyTimeoutMs: 300 } })))) as StackStartError;
     expect(error.code).toBe('ESERVICETIMEOUT');
     expect(error.message).toContain('stack service "coordinator"');
     expect(error.message).toContain('it was not ready within readyTimeoutMs (300 ms) while waiting for a line of its output matching /coordinator ready/');
@@ -124,7 +149,7 @@ describe('startStack', () => {
 
   it('a one-shot task that exits with another code fails the start', async () => {
     const f = await fakes();
-    const error = (await startStack(base({ seed: { command: [f.seed], env: { FAKE_SEED_EXIT: '3' }, ready: { exit: 0 } } })).catch((e: unknown) => e)) as StackStartError;
+    const error = (await failed(startStack(base({ seed: { command: [f.seed], env: { FAKE_SEED_EXIT: '3' }, ready: { exit: 0 } } })))) as StackStartError;
     expect(error.code).toBe('ESERVICEEXIT');
     expect(error.message).toContain('it exited with code 3 after');
     expect(error.message).toContain('it is ready only when it exits with code 0');
@@ -132,9 +157,9 @@ describe('startStack', () => {
   });
 
   it('refuses a cycle before starting anything', async () => {
-    const error = await startStack(
+    const error = await failed(startStack(
       base({ a: { command: ['/bin/true'], ready: { exit: 0 }, dependsOn: ['b'] }, b: { command: ['/bin/true'], ready: { exit: 0 }, dependsOn: ['a'] } }),
-    ).catch((e: unknown) => e);
+    ));
     expect(error).toMatchObject({ code: 'EINVALIDOPTION', message: expect.stringContaining('has a dependency cycle: a → b → a') });
   });
 
@@ -162,7 +187,7 @@ describe('startStack', () => {
     await waitFor(() => listening(port), { message: 'the foreign listener' });
     const client = net.connect({ host: '127.0.0.1', port });
     await new Promise((resolve) => client.once('connect', resolve));
-    const error = (await startStack(base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port) }, ready: { port } } })).catch((e: unknown) => e)) as StackStartError;
+    const error = (await failed(startStack(base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port) }, ready: { port } } })))) as StackStartError;
     expect(error.code).toBe('EPORTHELD');
     expect(error.message).toMatch(new RegExp(`^stack service "rest" cannot start: port ${port} is held by pid ${foreign.pid} \\(.*node -e .*, started \\d{4}-\\d\\d-\\d\\d .* UTC\\): not started by mcp-reaper, nor named in the config\\.`));
     expect(error.message).toContain('stop it yourself, or give "rest" another port');
@@ -189,7 +214,7 @@ describe('startStack', () => {
     try {
       const theirs = sb.spawnRaw([], { AIAGENTPM_WEBSERVER_PORT: String(port), [OWNER_ENV]: `${runId}/w1` }, { command: f.rest, detached: true });
       await waitFor(() => listening(port), { message: "the other run's REST server" });
-      const error = (await startStack(base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port) }, ready: { port } } })).catch((e: unknown) => e)) as StackStartError;
+      const error = (await failed(startStack(base({ rest: { command: [f.rest], env: { AIAGENTPM_WEBSERVER_PORT: String(port) }, ready: { port } } })))) as StackStartError;
       expect(error.code).toBe('EPORTHELD');
       expect(error.message).toContain(`is held by pid ${theirs.pid} (`);
       expect(error.message).toContain(`a process of live run ${runId} (owner pid ${process.pid}:`);

@@ -112,11 +112,11 @@ export class StackStartError extends ReaperError {
 }
 
 function cleanupText(message: string, cleanup: StackReport): string {
-  const kept = `Its logs are kept in ${cleanup.dir}.`;
-  if (cleanup.services.length === 0) return `${message}\n${kept}`;
+  const kept = cleanup.keptDir ? `Its logs are kept in ${cleanup.dir}.` : '';
+  if (cleanup.services.length === 0) return kept === '' ? message : `${message}\n${kept}`;
   const stopped = cleanup.services.map((s) => s.name).join(', ');
   const trouble = cleanup.services.filter((s) => !s.ok).map((s) => `"${s.name}": ${[...s.report.processes.filter((p) => p.action === 'survived').map((p) => `pid ${p.pid} survived`), ...s.held].join('; ')}`);
-  return `${message}\nThe services started before it were stopped (${stopped})${trouble.length === 0 ? '.' : `, and NOT cleanly: ${trouble.join('; ')}`} ${kept}`;
+  return `${message}\nThe services started before it were stopped (${stopped})${trouble.length === 0 ? '.' : `, and NOT cleanly: ${trouble.join('; ')}`}${kept === '' ? '' : ` ${kept}`}`;
 }
 
 /** The environment variables that tell tests where each service is, and the instance's dir. */
@@ -325,12 +325,16 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
   const results = await Promise.allSettled(Object.keys(stack).map(startOne));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    const cleanup = { ...(await stopAll(started, stack)), dir, keptDir: true, keptBecause: 'the start failed' };
+    const stopped = await stopAll(started, stack);
+    // Kept for its logs, and whatever the services wrote there; a start that failed before any
+    // service wrote anything (a port held, a command not found) has nothing to read.
+    const keptDir = hasFiles(dir);
+    const cleanup: StackReport = { ...stopped, dir, keptDir, ...(keptDir && { keptBecause: 'the start failed' }) };
     releaseAll();
     const error = failed.reason as unknown;
     const wrapped = error instanceof ServiceStartError ? new StackStartError(error, cleanup, freed) : error;
     // Nothing of it runs any more; its dir stays, named in the error, for its logs.
-    removeInstance(record, { keepDir: true });
+    removeInstance(record, { keepDir: keptDir });
     throw wrapped;
   }
   update((r) => ({ ...r, state: 'up' }));
@@ -358,6 +362,15 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
       await stop();
     },
   };
+}
+
+/** Whether `dir` holds a file anywhere below it. */
+function hasFiles(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).some((entry) => !entry.isDirectory() || hasFiles(path.join(dir, entry.name)));
+  } catch {
+    return false;
+  }
 }
 
 /** Why an instance's dir is kept, or undefined when it goes. */
