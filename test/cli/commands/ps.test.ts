@@ -306,6 +306,26 @@ describe('mcp-reaper ps', () => {
     expect(await ps(tmp)).toEqual({ code: 0, stdout: 'no live runs\n', stderr: '' });
   }, 60_000);
 
+  it("a service of a live `up` that died: ps says how, and up says it at once and exits 1 at the end", async () => {
+    const tmp = tmpdir();
+    const up = await startUp(tmp);
+    const rest = Number(up.vars.MCP_REAPER_STACK_REST_PID);
+    try {
+      process.kill(rest, 'SIGKILL');
+      await waitFor(() => up.output().includes('stack service "rest"'), { timeoutMs: 5_000, message: () => `up to say so:\n${up.output()}` });
+      expect(up.output()).toMatch(/mcp-reaper: stack service "rest" \(pid \d+\) was killed by SIGKILL [\d.]+ m?s after it was ready\.\nIts last lines \(.*rest\.log\):\n {2}rest-server-pm starting/);
+      const text = await ps(tmp);
+      expect(text.stdout).toMatch(/rest +pid \d+ +port \d+ +url \S+ +died: killed by SIGKILL at \d{4}-/);
+      const report = await psJson(tmp);
+      expect(report.runs[0]!.instances[0]!.services[0]).toMatchObject({ name: 'rest', died: { code: null, signal: 'SIGKILL' } });
+      up.child.kill('SIGINT');
+      expect(await up.exited, up.output()).toBe(1);
+      sb.track(report.runs[0]!.watchdog!.pid);
+    } finally {
+      if (up.child.exitCode === null && up.child.signalCode === null) process.kill(-up.child.pid!, 'SIGKILL');
+    }
+  }, 60_000);
+
   it('no live runs: one line, exit 0; --json: runs []', async () => {
     const tmp = tmpdir();
     expect(await ps(tmp)).toEqual({ code: 0, stdout: 'no live runs\n', stderr: '' });

@@ -17,6 +17,8 @@ interface PsService {
   url?: string;
   socket?: string;
   logFile: string;
+  /** It exited between its readiness and its teardown, as the process that started it saw. */
+  died?: { code: number | null; signal: string | null; at: string };
 }
 
 interface PsInstance {
@@ -64,6 +66,7 @@ function psRun({ record, command }: LiveRun): PsRun {
         ...(s.url !== undefined && { url: s.url }),
         ...(s.socket !== undefined && { socket: s.socket }),
         logFile: s.logFile,
+        ...(s.died !== undefined && { died: { code: s.died.code, signal: s.died.signal, at: new Date(s.died.at).toISOString() } }),
       })),
     }));
   return {
@@ -113,7 +116,8 @@ function runLines(run: PsRun, c: Colors, now: number): string[] {
     const state = instance.state === 'up' ? '' : ` (${instance.state}${instance.error === undefined ? '' : `: ${instance.error}`})`;
     lines.push(label('instance', `${instance.instance}  ${instance.dir}${state}`));
     for (const s of instance.services) {
-      const place = [s.url !== undefined && `url ${s.url}`, s.socket !== undefined && `socket ${s.socket}`, !s.ready && c.yellow('not ready')].filter(Boolean);
+      const died = s.died && c.red(`died: ${s.died.signal ? `killed by ${s.died.signal}` : `exited with code ${s.died.code}`} at ${s.died.at}`);
+      const place = [s.url !== undefined && `url ${s.url}`, s.socket !== undefined && `socket ${s.socket}`, !s.ready && c.yellow('not ready'), died].filter(Boolean);
       const cells = [nameOf(s).padEnd(nameWidth), pidOf(s).padEnd(pidWidth), ...(portWidth > 0 ? [portOf(s).padEnd(portWidth)] : []), ...place];
       lines.push(`    ${cells.join('  ').trimEnd()}`);
       lines.push(`    ${''.padEnd(nameWidth)}  log ${s.logFile}`);
