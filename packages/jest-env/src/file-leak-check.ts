@@ -16,6 +16,7 @@ import {
   type OpenLeakCheck,
   type OpenWorkerStack,
 } from '@mcp-reaper/core';
+import { handOver } from './file-run.js';
 import { say, settingsOf } from './options.js';
 
 /**
@@ -43,17 +44,23 @@ export class FileLeakCheck {
   }
 
   /**
-   * Call from the environment's setup(), with the sandbox's `process.env` (a copy Jest made): tags
-   * what the file starts, and joins the worker's stack (its worker-scoped services, started by the
-   * worker's first file), whose places the file's tests find in `process.env`.
+   * Call from the environment's setup(), with the sandbox's global object (the test file's
+   * `globalThis`): tags what the file starts in its `process.env` (a copy Jest made), joins the
+   * worker's stack (its worker-scoped services, started by the worker's first file), whose places the
+   * file's tests find in `process.env`, and hands the file's run to `useDaemon()`.
    */
-  async start(sandboxEnv: NodeJS.ProcessEnv | undefined): Promise<void> {
+  async start(sandboxGlobal: typeof globalThis): Promise<void> {
+    const sandboxEnv = (sandboxGlobal as { process?: NodeJS.Process }).process?.env;
     let run;
     try {
       run = joinRun({ runner: 'jest', root: this.rootDir, settings: settingsOf(this.testEnvironmentOptions) });
     } catch (error) {
       throw forRunner(error);
     }
+    // The run as this file sees it (the project's testEnvironmentOptions.mcpReaper and the file's
+    // @jest-environment-options docblock on top): useDaemon() in the file takes its `daemon` defaults
+    // from it, which the run's record in the registry alone would not give.
+    handOver(sandboxGlobal, run);
     const label = path.relative(this.rootDir, this.testPath) || this.testPath;
     const slot = process.env.JEST_WORKER_ID ?? '1';
     // Children of the worker inherit the real process.env; startDaemon() merges over the sandbox's

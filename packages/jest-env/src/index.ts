@@ -3,12 +3,15 @@ import { lazyClass } from './lazy-class.js';
 import { withLeakCheck } from './with-leak-check.js';
 
 export type { McpReaperJestOptions } from './options.js';
+// For test files (node or jsdom environment). It registers hooks only when called: the environment
+// loads this module too, outside the test's sandbox, and gets nothing of it.
+export { useDaemon, type UseDaemonScope, type UsedDaemon } from './use-daemon.js';
 
 /**
  * `testEnvironment: '@mcp-reaper/jest-env'`: Jest's node environment, plus a scoped leak check per
  * test file (see FileLeakCheck).
  *
- * Loaded when Jest constructs it: a test file that imports from this module loads it in
+ * Loaded when Jest constructs it: a test file that imports `useDaemon` from this module loads it in
  * its own sandbox, where jest-environment-node has no business (under jsdom it cannot even load).
  */
 const McpReaperEnvironment = lazyClass('McpReaperEnvironment', (): typeof NodeEnvironment =>

@@ -24,7 +24,7 @@ export function withLeakCheck<Environment extends EnvironmentClass>(Base: Enviro
 
     override async setup(): Promise<void> {
       await super.setup();
-      await this.leakCheck.start((this.global as { process?: NodeJS.Process }).process?.env);
+      await this.leakCheck.start(this.global as typeof globalThis);
     }
 
     // A property in JestEnvironment's type (jest-circus calls it when it is there), so not a method.

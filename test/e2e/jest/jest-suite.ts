@@ -2,7 +2,8 @@
 // major, installed once (npm install is the slow part) and reused by every scenario, each of which
 // writes its own test files under its own folder and runs `npx jest <folder>`: leftovers planted
 // before the run, leaks in each onLeak mode, parallel workers, runs ended by a signal, --bail or a
-// process.exit() in a test, the jsdom environment, and watch mode on a terminal (q and Ctrl-C).
+// process.exit() in a test, the jsdom environment, useDaemon() (per file, per test, and without the
+// environment), and watch mode on a terminal (q and Ctrl-C).
 //
 // Safety: the daemon is the project's fake under a unique name (`mcpj-` + 6 hex), and everything we
 // track or kill is a process whose command line holds this project's temp directory.
@@ -426,6 +427,175 @@ test('a DOM test that starts a daemon and forgets it', async () => {
       const result = await jest(['jsdom/']);
       expectLeakWarned(result, 'jsdom/window.test.js', path.join(project.dir, 'jsdom', 'leaked.pid'));
     }, 120_000);
+
+    // useDaemon(), with the config's `daemon` defaults set in testEnvironmentOptions.mcpReaper: the
+    // run's record in the registry does not hold them, only the environment's handoff brings them to
+    // the test file. The defaults name the daemon (the test files name no option) and give it a state
+    // dir, a grace other than the core's 500 ms, and FAKE_MCP_IGNORE_TERM, so a stop shows its grace.
+    // onLeak 'fail': a useDaemon() daemon that the file's leak check counted would fail the run.
+    describe('useDaemon()', () => {
+      const GRACE_MS = 250;
+      const SUPPORT = `const fs = require('node:fs');
+const path = require('node:path');
+exports.alive = (pid) => {
+  try {
+    return !/^\\d+ \\(.*\\) [ZX] /.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8'));
+  } catch {
+    return false;
+  }
+};
+exports.environ = (pid) =>
+  Object.fromEntries(fs.readFileSync('/proc/' + pid + '/environ', 'utf8').split('\\0').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+exports.record = (file, data) => {
+  fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'out', file), JSON.stringify(data));
+};
+`;
+      const daemonState = () => path.join(project.dir, 'state', 'use-daemon');
+      /** The README's config, with the case's settings in place of its `{ onLeak: 'warn' }`. */
+      const configWith = (settings: Record<string, unknown>, config = readmeConfig()) => {
+        expect(config).toContain(`{ mcpReaper: { onLeak: 'warn' } }`);
+        return config.replace(`{ mcpReaper: { onLeak: 'warn' } }`, `{ mcpReaper: ${JSON.stringify(settings)} }`);
+      };
+      const settings = () => ({
+        onLeak: 'fail',
+        daemon: { command: path.join(project.dir, 'bin', name), graceMs: GRACE_MS, env: { XDG_DATA_HOME: daemonState(), FAKE_MCP_IGNORE_TERM: '1' } },
+      });
+      const seen = <T>(file: string): T => JSON.parse(fs.readFileSync(path.join(project.dir, 'out', file), 'utf8')) as T;
+
+      beforeAll(() => {
+        project.write({ 'use-daemon-support.js': SUPPORT });
+        fs.rmSync(path.join(project.dir, 'out'), { recursive: true, force: true });
+      });
+
+      it("per file (the README's snippet): ready in the tests, the config's defaults, the file's tag, stopped before the file's leak check", async () => {
+        const snippet = readmeBlock('packages/jest-env/README.md', /## `useDaemon\(\)`/, 'js');
+        expect(snippet).toContain('const daemon = useDaemon();');
+        project.write({
+          'jest.config.js': configWith(settings()),
+          // The README's snippet verbatim, then what this case records.
+          'use-daemon/file.test.js': `${snippet}
+const { afterAll } = require('@jest/globals');
+const path = require('node:path');
+const { findLeaks } = require('@mcp-reaper/core');
+const { alive, environ, record } = require('../use-daemon-support.js');
+const { mcpReaper } = require('../package.json');
+const seen = {};
+test('its tag is the file\\'s: the leak check would count it while it runs', async () => {
+  seen.pids = [daemon.pid];
+  seen.tag = environ(daemon.pid).MCP_REAPER_OWNER;
+  seen.owner = process.env.MCP_REAPER_OWNER;
+  seen.dir = daemon.dir;
+  const leaks = await findLeaks({ owner: process.env.MCP_REAPER_OWNER, names: mcpReaper.names, dir: path.join(__dirname, '..', mcpReaper.dir) });
+  seen.leaks = leaks.map((p) => p.pid);
+});
+test('the same daemon in the next test', () => {
+  seen.pids.push(daemon.pid);
+});
+// Declared after useDaemon()'s: runs once its afterAll stopped the daemon.
+afterAll(() => record('file.json', { ...seen, aliveAfter: alive(seen.pids[0]) }));
+`,
+          'use-daemon/grace.test.js': `const { useDaemon } = require('@mcp-reaper/jest-env');
+const { record } = require('../use-daemon-support.js');
+const daemon = useDaemon();
+test('stopped with the config\\'s grace', async () => {
+  const report = await daemon.handle.stop();
+  record('grace.json', { reason: report.processes.find((p) => p.pid === daemon.pid)?.reason });
+});
+`,
+        });
+        // In band: the two files' daemons share the config's state dir, one at a time.
+        const result = await jest(['--runInBand', 'use-daemon/']);
+        const output = result.stdout + result.stderr;
+        expect(result.code, output).toBe(0);
+        expect(output).toContain('Tests:       4 passed, 4 total');
+        expect(output).not.toContain('left a daemon running');
+        const file = seen<{ pids: number[]; tag: string; owner: string; dir: string; leaks: number[]; aliveAfter: boolean }>('file.json');
+        const [pid] = file.pids;
+        expect(file.pids).toEqual([pid, pid]);
+        // The config's env (its XDG_DATA_HOME) and command: the daemon is the fake, in the case's state dir.
+        expect(file.dir).toBe(path.join(daemonState(), 'AIAgentPM'));
+        expect(file.owner).toMatch(/^run-\w+\/w\d+\/use-daemon:file\.test\.js$/); // the file's own tag (its path's / as :)
+        expect(file.tag).toBe(file.owner);
+        expect(file.leaks).toEqual([pid]);
+        expect(file.aliveAfter).toBe(false);
+        expect(seen<{ reason: string }>('grace.json').reason).toContain(`ignored SIGTERM for ${GRACE_MS} ms; killed with SIGKILL`);
+        expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
+      }, 60_000);
+
+      // A DOM test (jsdom, where jest-environment-node cannot even load: the main entry must not load
+      // it in a test file), and --injectGlobals=false: the hooks come from @jest/globals, which Jest
+      // answers in the sandbox.
+      it("per: 'test', in a DOM test: a fresh daemon for each test, stopped after it; a field read outside a test throws", async () => {
+        const config = configWith(settings());
+        expect(config).toContain(`testEnvironment: '@mcp-reaper/jest-env',`);
+        project.write({
+          'jest.config.js': config.replace(`testEnvironment: '@mcp-reaper/jest-env',`, `testEnvironment: '${readmeJsdomEnvironment()}',`),
+          'use-daemon-per-test/per-test.test.js': `const { afterAll, expect, test } = require('@jest/globals');
+const { useDaemon } = require('@mcp-reaper/jest-env');
+const { alive, record } = require('../use-daemon-support.js');
+const daemon = useDaemon({}, { per: 'test' });
+const pids = [];
+test('a daemon of its own (1)', async () => {
+  pids.push(daemon.pid);
+  expect((await daemon.health()).healthy).toBe(true);
+});
+test('a daemon of its own (2)', async () => {
+  pids.push(daemon.pid);
+  expect(alive(pids[0])).toBe(false);
+  expect((await daemon.health()).healthy).toBe(true);
+});
+afterAll(() => {
+  let outside;
+  try {
+    outside = daemon.pid;
+  } catch (error) {
+    outside = error.message;
+  }
+  record('per-test.json', { pids, alive: pids.map(alive), outside, globals: typeof beforeAll, document: typeof document });
+});
+`,
+        });
+        const result = await jest(['--injectGlobals=false', 'use-daemon-per-test/']);
+        const output = result.stdout + result.stderr;
+        expect(result.code, output).toBe(0);
+        expect(output).toContain('Tests:       2 passed, 2 total');
+        expect(output).not.toContain('left a daemon running');
+        const perTest = seen<{ pids: number[]; alive: boolean[]; outside: unknown; globals: string; document: string }>('per-test.json');
+        expect(new Set(perTest.pids).size, `pids ${perTest.pids.join(', ')}`).toBe(2);
+        expect(perTest.alive).toEqual([false, false]);
+        expect(perTest.outside).toContain("useDaemon(): no daemon is running here. Read it inside a test (or a hook) that the useDaemon() call covers (per: 'test')");
+        expect(perTest.globals).toBe('undefined');
+        expect(perTest.document).toBe('object');
+        expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
+      }, 60_000);
+
+      it('without the test environment: the file fails with one message naming the line to add, nothing started', async () => {
+        const line = `testEnvironment: '@mcp-reaper/jest-env'`;
+        const config = configWith(settings());
+        expect(config).toContain(`  ${line},\n`);
+        project.write({
+          'jest.config.js': config.replace(`  ${line},\n`, ''),
+          'use-daemon-no-env/no-env.test.js': `const { useDaemon } = require('@mcp-reaper/jest-env');
+const daemon = useDaemon();
+test('never runs', () => {
+  require('node:fs').writeFileSync(require('node:path').join(__dirname, 'ran'), String(daemon.pid));
+});
+`,
+        });
+        const result = await jest(['use-daemon-no-env/']);
+        const output = result.stdout + result.stderr;
+        expect(result.code, output).toBe(1);
+        expect(output).toMatch(/FAIL use-daemon-no-env\/no-env\.test\.js\s+● Test suite failed to run\s+mcp-reaper: useDaemon\(\) needs the mcp-reaper test environment/);
+        expect(output).toContain(`add ${line} in jest.config (or '@mcp-reaper/jest-env/jsdom' for DOM tests)`);
+        expect(output).not.toContain('/dist/'); // no trace into our code
+        expect(fs.existsSync(path.join(project.dir, 'use-daemon-no-env', 'ran'))).toBe(false);
+        expect(ours()).toEqual([]);
+        expect(stateFiles()).toEqual([]);
+      }, 60_000);
+    });
 
     // Watch mode on a terminal (--watchAll: there is no git here for --watch). What Jest 29 and 30 do:
     // - runJest() runs globalSetup before and globalTeardown after each run, and watch mode calls it
