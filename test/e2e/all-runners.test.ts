@@ -35,7 +35,7 @@ interface Row {
   settings: Record<string, unknown>;
   expect: {
     onLeak: 'warn' | 'fail' | 'kill';
-    /** The fixtures' daemons' grace (Vitest's useDaemon, Playwright's mcpDaemon; Jest has none). */
+    /** The fixtures' daemons' grace (Jest's and Vitest's useDaemon, Playwright's mcpDaemon). */
     graceMs: number;
     /** The respawn window of the sweep before the run, and of each leak check. */
     respawnBefore: number;
@@ -91,10 +91,13 @@ exports.record = (runner, data) => {
   fs.writeFileSync(path.join('out', runner + '.json'), JSON.stringify(data));
 };
 `;
-const JEST_TEST = `const { leak, record } = require('../support.cjs');
-test('leaks a daemon', async () => {
+const JEST_TEST = `const { useDaemon } = require('@mcp-reaper/jest-env');
+const { leak, record, stubbornEnv } = require('../support.cjs');
+const stubborn = useDaemon(() => ({ env: stubbornEnv('j-stubborn') }));
+test('a stubborn fixture daemon, and a leak', async () => {
+  const stop = await stubborn.handle.stop();
   const leaked = await leak('j-leak');
-  record('jest', { leaked: leaked.pid });
+  record('jest', { leaked: leaked.pid, stop: stop.processes[0].reason });
 }, 30000);
 `;
 const VITEST_TEST = `import { test } from 'vitest';
@@ -203,8 +206,8 @@ describe('one config file: the CLI, Jest, Vitest and Playwright behave alike', (
           // (The runners indent a failure's message: Jest by four spaces more.)
           else expect(output).toMatch(new RegExp(`${named}\\n\\s+pid ${seen.leaked} terminated:`));
           expect(result.code, output).toBe(row.expect.onLeak === 'fail' ? 1 : 0);
-          // The fixture's daemon gets the configured grace (Jest has no daemon fixture).
-          if (runner !== 'jest') expect(seen.stop).toContain(`ignored SIGTERM for ${row.expect.graceMs} ms; killed with SIGKILL`);
+          // The fixture's daemon gets the configured grace.
+          expect(seen.stop).toContain(`ignored SIGTERM for ${row.expect.graceMs} ms; killed with SIGKILL`);
           // dryRun: ignored by a run, said once.
           const notice = `dryRun (${row.expect.dryRunIgnored}) is ignored in test runs`;
           expect(output.split(notice).length - 1).toBe(row.expect.dryRunIgnored ? 1 : 0);
