@@ -11,13 +11,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itNeeds, needs } from '../helpers/needs.js';
 import { isAlive, processesWith, waitFor } from '../helpers/wait.js';
 import { createProject, type SampleProject } from './helpers/sample-project.js';
+import { fakeStackBins, makeBinsExecutable, registryLeft, removeProjects } from './helpers/stack-project.js';
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 let name: string;
 const projects: SampleProject[] = [];
@@ -82,12 +81,11 @@ async function makeProject(label: string): Promise<SampleProject> {
     dependencies: { jest: '^30', 'jest-environment-node': '^30', vitest: '^4', '@playwright/test': '^1.65' },
     packages: ['@mcp-reaper/jest-env', '@mcp-reaper/vitest-setup', '@mcp-reaper/playwright-fixture'],
     files: {
-      [`bin/${name}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs')).href)});\n`,
-      [`bin/${name}-rest`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(path.join(REPO, 'test/fixtures/fake-rest-server-pm.mjs')).href)});\n`,
+      ...fakeStackBins(name),
       ...files(),
     },
   });
-  for (const bin of [name, `${name}-rest`]) fs.chmodSync(path.join(project.dir, 'bin', bin), 0o755);
+  makeBinsExecutable(project, name);
   projects.push(project);
   return project;
 }
@@ -139,29 +137,14 @@ async function expectNothingLeft(project: SampleProject, output = ''): Promise<v
     }
   }
   await waitFor(() => processesWith(project.dir).length === 0, { timeoutMs: 3_000, message: () => `nothing of the project running; still: ${processesWith(project.dir).map((p) => p.cmd).join(', ')}` });
-  const root = path.join(project.tmp, `mcp-reaper-${process.getuid!()}`);
-  for (const dir of ['stacks', 'ports', 'runs']) {
-    const full = path.join(root, dir);
-    expect(fs.existsSync(full) ? fs.readdirSync(full) : [], `${full}`).toEqual([]);
-  }
+  expect(registryLeft(project, ['stacks', 'ports', 'runs'])).toEqual([]);
 }
 
 beforeAll(() => {
   name = `mcpl-${randomBytes(3).toString('hex')}`;
 });
 
-afterAll(() => {
-  for (const project of projects) {
-    for (const { pid } of processesWith(project.dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    project.remove();
-  }
-});
+afterAll(() => removeProjects(projects));
 
 describe('the inner loop: a test run reuses `mcp-reaper up`', () => {
   let project: SampleProject;

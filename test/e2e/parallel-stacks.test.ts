@@ -9,14 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listening } from '../helpers/net.js';
 import { readmeBlock, readmeBlocks } from '../helpers/readme.js';
 import { isAlive, processesWith, waitFor } from '../helpers/wait.js';
 import { createProject, type SampleProject } from './helpers/sample-project.js';
+import { fakeStackBins, makeBinsExecutable, registryLeft, removeProjects } from './helpers/stack-project.js';
 
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /** What each test saw: its file, its worker slot, its REST server and what that server holds. */
 interface Seen {
@@ -97,12 +96,11 @@ async function makeProject(label: string): Promise<SampleProject> {
     packages: ['@mcp-reaper/jest-env', '@mcp-reaper/vitest-setup', '@mcp-reaper/playwright-fixture'],
     packageJson: { mcpReaper: config() },
     files: {
-      [`bin/${name}`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(path.join(REPO, 'test/fixtures/fake-mcp-server-pm.mjs')).href)});\n`,
-      [`bin/${name}-rest`]: `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(path.join(REPO, 'test/fixtures/fake-rest-server-pm.mjs')).href)});\n`,
+      ...fakeStackBins(name),
       ...testFiles(),
     },
   });
-  for (const bin of [name, `${name}-rest`]) fs.chmodSync(path.join(project.dir, 'bin', bin), 0o755);
+  makeBinsExecutable(project, name);
   projects.push(project);
   return project;
 }
@@ -113,14 +111,6 @@ function seenBy(project: SampleProject, runner: string): Seen[] {
   return FILES.map((f) => JSON.parse(fs.readFileSync(path.join(project.dir, 'out', `${runner}-${f}.json`), 'utf8')) as Seen);
 }
 
-/** The registry of the project's runs (in its runners' TMPDIR): no instance, no lease left. */
-function registryLeft(project: SampleProject): string[] {
-  const root = path.join(project.tmp, `mcp-reaper-${process.getuid!()}`);
-  return ['stacks', 'ports']
-    .map((dir) => path.join(root, dir))
-    .filter((dir) => fs.existsSync(dir))
-    .flatMap((dir) => fs.readdirSync(dir, { recursive: true }).map((entry) => path.join(dir, String(entry))));
-}
 
 /**
  * Each worker had one instance, shared by its files; no two workers shared one; each server held
@@ -156,18 +146,7 @@ beforeAll(() => {
   name = `mcpp-${randomBytes(3).toString('hex')}`;
 });
 
-afterAll(() => {
-  for (const project of projects) {
-    for (const { pid } of processesWith(project.dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    project.remove();
-  }
-});
+afterAll(() => removeProjects(projects));
 
 describe('parallel stacks: a stack per worker', () => {
   let project: SampleProject;

@@ -40,6 +40,14 @@ async function project(): Promise<{ dir: string; port: number }> {
   return { dir, port };
 }
 
+/** A project dir holding `config` as its mcp-reaper.config.json. */
+function configured(name: string, config: object): string {
+  const dir = path.join(sb.root, name);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'mcp-reaper.config.json'), JSON.stringify(config));
+  return dir;
+}
+
 const env = () => ({ ...process.env, MCP_REAPER_RUN: undefined, MCP_REAPER_OWNER: undefined, NO_COLOR: '1' });
 
 describe('mcp-reaper up', () => {
@@ -82,16 +90,11 @@ describe('mcp-reaper up', () => {
 describe('mcp-reaper with parallel-stack settings', () => {
   it('run: no workers, so a worker-scoped service runs once; its auto port and ${dir} reach the command', async () => {
     const rest = await sb.install(undefined, FAKE_REST);
-    const dir = path.join(sb.root, 'parallel');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(
-      path.join(dir, 'mcp-reaper.config.json'),
-      JSON.stringify({
+    const dir = configured('parallel', {
         names: [sb.name],
         dir: './state',
         stack: { rest: { command: [rest], env: { AIAGENTPM_WEBSERVER_PORT: '${port}', AIAGENTPM_DB_PATH: '${dir}/pm.db' }, port: 'auto', scope: 'worker', ready: { url: 'http://localhost:${port}/health' } } },
-      }),
-    );
+      });
     const check = path.join(sb.root, 'check.cjs');
     fs.writeFileSync(check, "const e = process.env; console.log(JSON.stringify({ url: e.MCP_REAPER_STACK_REST_URL, dir: e.MCP_REAPER_STACK_DIR, pid: Number(e.MCP_REAPER_STACK_REST_PID) }));\n");
     const result = await runCli(['run', '--', process.execPath, check], dir, env());
@@ -104,11 +107,7 @@ describe('mcp-reaper with parallel-stack settings', () => {
   });
 
   it('up: every problem of the stack named with its service and key, exit 2, nothing started', async () => {
-    const dir = path.join(sb.root, 'bad');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(
-      path.join(dir, 'mcp-reaper.config.json'),
-      JSON.stringify({
+    const dir = configured('bad', {
         names: [sb.name],
         stack: {
           rest: { command: ['rest-server-pm', '--port', '${port}'], scope: 'workers', ready: { url: 'http://localhost:${port}/health' } },
@@ -116,8 +115,7 @@ describe('mcp-reaper with parallel-stack settings', () => {
           db: { command: ['db'], scope: 'worker', port: 'auto', ready: { port: '${port}' } },
           api: { command: ['api'], dependsOn: ['db'], ready: { exit: 0 } },
         },
-      }),
-    );
+      });
     const result = await runCli(['up'], dir, env());
     expect(result.code).toBe(2);
     for (const problem of [
@@ -130,19 +128,14 @@ describe('mcp-reaper with parallel-stack settings', () => {
   });
 
   it('up: ${port} without "port", and a run-scoped service depending on a worker-scoped one, exit 2', async () => {
-    const dir = path.join(sb.root, 'bad2');
-    fs.mkdirSync(dir);
-    fs.writeFileSync(
-      path.join(dir, 'mcp-reaper.config.json'),
-      JSON.stringify({
+    const dir = configured('bad2', {
         names: [sb.name],
         stack: {
           rest: { command: ['rest-server-pm', '--port', '${port}'], ready: { url: 'http://localhost:${port}/health' } },
           db: { command: ['db'], scope: 'worker', port: 'auto', ready: { port: '${port}' } },
           api: { command: ['api'], dependsOn: ['db'], ready: { exit: 0 } },
         },
-      }),
-    );
+      });
     const result = await runCli(['up'], dir, env());
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('"stack.rest.command[2]" uses ${port}, but "rest" has no "port"');

@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { debuglog } from 'node:util';
 import { REGISTRY_STACKS_DIR } from '../config/names.js';
+import { isDead } from '../processes/process-info.js';
+import type { ProcessSource } from '../processes/process-source.js';
 import { checkPrivateDir, ensurePrivateDir, userDir, writeWhole } from './private-dir.js';
 
 const debug = debuglog('mcp-reaper');
@@ -132,6 +134,15 @@ export function runsWithInstances(): string[] {
   } catch {
     return [];
   }
+}
+
+/** The first recorded service that no longer runs (gone, or its pid another process's now), if any. */
+export async function goneService(record: InstanceRecord, source: ProcessSource): Promise<RecordedService | undefined> {
+  const now = await source.probe(record.services.map((s) => s.pid));
+  return record.services.find((s) => {
+    const info = now.get(s.pid);
+    return isDead(info) || info!.startKey !== s.startKey;
+  });
 }
 
 /** Marks instances whose tests failed, so that their dirs are kept. */

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { RUN_INSTANCE, workerInstance } from '../config/names.js';
 import { isDead } from '../processes/process-info.js';
 import { defaultProcessSource, type ProcessSource } from '../processes/process-source.js';
-import { readInstance, type InstanceRecord, type RecordedService } from '../registry/instances.js';
+import { goneService, readInstance, type InstanceRecord, type RecordedService } from '../registry/instances.js';
 import { readRunRecord } from '../registry/runs.js';
 import { PREFIX } from './verdict.js';
 
@@ -79,11 +79,7 @@ export async function deadServiceOf(instance: InstanceRecord | undefined, source
   if (!instance || instance.state !== 'up') return undefined;
   const recorded = instance.services.find((s) => s.died !== undefined);
   if (recorded) return { instance: instance.instance, service: recorded, message: deathMessage(instance, recorded, { for: audience }) };
-  const now = await source.probe(instance.services.map((s) => s.pid));
-  const gone = instance.services.find((s) => {
-    const info = now.get(s.pid);
-    return isDead(info) || info!.startKey !== s.startKey;
-  });
+  const gone = await goneService(instance, source);
   if (!gone) return undefined;
   // A starter that still runs records the exit (its code or signal) as soon as its event loop sees it.
   let again = gone;

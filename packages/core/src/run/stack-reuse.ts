@@ -8,9 +8,8 @@ import type { StackReuse } from '../config/defaults.js';
 import { firstDifference, stackHash } from '../config/stack-identity.js';
 import type { StackConfig } from '../config/stack-options.js';
 import { RUN_INSTANCE } from '../config/names.js';
-import { isDead } from '../processes/process-info.js';
 import type { ProcessSource } from '../processes/process-source.js';
-import { readInstance, type InstanceRecord } from '../registry/instances.js';
+import { goneService, readInstance, type InstanceRecord } from '../registry/instances.js';
 import { liveRuns, type LiveRun } from '../registry/runs.js';
 import { PREFIX } from './verdict.js';
 
@@ -25,15 +24,6 @@ export function mayReuse(mode: StackReuse, env: NodeJS.ProcessEnv): boolean {
   if (mode === 'never') return false;
   if (mode === 'always') return true;
   return env.CI === undefined || env.CI === '';
-}
-
-/** One service of the instance that is no longer running, if any. */
-async function deadService(instance: InstanceRecord, source: ProcessSource): Promise<string | undefined> {
-  const now = await source.probe(instance.services.map((s) => s.pid));
-  return instance.services.find((s) => {
-    const info = now.get(s.pid);
-    return isDead(info) || info!.startKey !== s.startKey;
-  })?.name;
 }
 
 const upLabel = (up: LiveRun) => `\`mcp-reaper up\` (run ${up.record.runId}, pid ${up.record.pid})`;
@@ -74,7 +64,7 @@ export async function findReusableUp(input: {
     }
     const instance = readInstance(up.record.runId, RUN_INSTANCE);
     if (!instance || instance.state !== 'up') continue;
-    const dead = await deadService(instance, input.source);
+    const dead = (await goneService(instance, input.source))?.name;
     if (dead !== undefined) {
       notices.push(`${PREFIX}not reusing the stack of ${upLabel(up)}: its service "${dead}" is no longer running`);
       continue;

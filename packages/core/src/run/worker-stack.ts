@@ -10,6 +10,7 @@ import { servicesOf, type ServiceFacts } from '../config/stack-options.js';
 import { ReaperError } from '../errors.js';
 import { isDead } from '../processes/process-info.js';
 import { defaultProcessSource, type ProcessSource } from '../processes/process-source.js';
+import { deadServiceOf } from './stack-health.js';
 import { claimInstance, markTestsFailed, readInstance, removeInstance, type Holder, type InstanceRecord } from '../registry/instances.js';
 import { readRunRecord } from '../registry/runs.js';
 import type { ServiceHandle } from '../stack/service.js';
@@ -48,15 +49,6 @@ function handlesOf(record: InstanceRecord): Record<string, ServiceHandle> {
 async function alive(holder: Holder, source: ProcessSource): Promise<boolean> {
   const now = (await source.probe([holder.pid])).get(holder.pid);
   return !isDead(now) && now!.startKey === holder.startKey;
-}
-
-/** The first recorded service that is no longer running, if any. */
-async function deadService(record: InstanceRecord, source: ProcessSource): Promise<string | undefined> {
-  const now = await source.probe(record.services.map((s) => s.pid));
-  return record.services.find((s) => {
-    const info = now.get(s.pid);
-    return isDead(info) || info!.startKey !== s.startKey;
-  })?.name;
 }
 
 /**
@@ -102,9 +94,9 @@ export async function joinWorkerStack(input: { run: JoinedRun; slot: string | nu
   for (;;) {
     const record = readInstance(run.runId, instance);
     if (record?.state === 'up') {
-      const dead = await deadService(record, source);
+      const dead = await deadServiceOf(record, source);
       if (dead === undefined) return joined(record);
-      throw new ReaperError('ESERVICEDIED', `stack service "${dead}" of worker ${instance} is no longer running; its log: ${record.services.find((s) => s.name === dead)!.logFile}`);
+      throw new ReaperError('ESERVICEDIED', dead.message);
     }
     if (record && record.state === 'starting' && !(await alive(record.starter, source))) {
       // Its starter died mid-start (a worker killed): what it started is stopped, and the slot starts afresh.

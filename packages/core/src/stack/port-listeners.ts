@@ -27,25 +27,9 @@ function listeningSockets(): Map<number, number> {
   return ports;
 }
 
-/** Linux: the inodes of the listening sockets on `port`, IPv4 and IPv6, from /proc/net/tcp{,6}. */
+/** Linux: the inodes of the listening sockets on `port`, IPv4 and IPv6. */
 function listeningInodes(port: number): Set<number> {
-  const inodes = new Set<number>();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = fs.readFileSync(table, 'utf8');
-    } catch {
-      continue; // no IPv6 here
-    }
-    for (const line of text.split('\n').slice(1)) {
-      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10 || fields[3] !== LISTEN) continue;
-      const localPort = parseInt(fields[1]!.split(':').pop()!, 16);
-      if (localPort === port) inodes.add(Number(fields[9]));
-    }
-  }
-  return inodes;
+  return new Set([...listeningSockets()].filter(([, p]) => p === port).map(([inode]) => inode));
 }
 
 async function lsof(port: number, run: RunCommand): Promise<number[]> {
