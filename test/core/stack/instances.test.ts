@@ -11,7 +11,7 @@ import { readInstance, readInstances } from '../../../packages/core/src/registry
 import { defaultProcessSource } from '../../../packages/core/src/processes/process-source.js';
 import { StackStartError, startStack, type StartStackOptions } from '../../../packages/core/src/stack/start-stack.js';
 import type { StackConfig } from '../../../packages/core/src/config/stack-options.js';
-import { createSandbox, FAKE_REST, type Sandbox } from '../../helpers/fake-daemon.js';
+import { createSandbox, FAKE_REST, FAKE_SEED, type Sandbox } from '../../helpers/fake-daemon.js';
 import { listening } from '../../helpers/net.js';
 import { describeNeeds, needs } from '../../helpers/needs.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
@@ -146,6 +146,33 @@ if (!fs.existsSync(${JSON.stringify(marker)})) {
     expect(other.port).toBe(held.port);
     other.release();
     live.release();
+  });
+});
+
+describeNeeds([needs.proc], 'a service that dies mid-run', () => {
+  it('is recorded with its signal by the process that started it; a one-shot task that exited as it should is not a death', async () => {
+    const { startRun } = await import('../../../packages/core/src/run/start-run.js');
+    const { deadService } = await import('../../../packages/core/src/run/stack-health.js');
+    const rest = await sb.install(undefined, FAKE_REST);
+    const seed = await sb.install(undefined, FAKE_SEED);
+    const stack: StackConfig = {
+      seed: { command: [seed], env: { SEED_OUT: path.join(sb.root, 'seeded') }, ready: { exit: 0 } },
+      rest: { ...restOn(rest, 'auto'), dependsOn: ['seed'] },
+    };
+    const run = await startRun({ names: [sb.name], dir: sb.stateDir, watchdog: false, stack }, { kind: 'api' });
+    try {
+      const pid = run.stack!.services.rest!.pid;
+      sb.track(pid);
+      expect(await run.deaths()).toEqual([]);
+      expect(await deadService(run.runId)).toBeUndefined();
+      process.kill(pid, 'SIGKILL');
+      const dead = await waitFor(() => deadService(run.runId), { timeoutMs: 5_000, message: 'the death to be seen' });
+      expect(dead.message).toMatch(/^mcp-reaper: stack service "rest" \(pid \d+\) was killed by SIGKILL \d+(\.\d)? m?s after it was ready\. Every test from here on fails with this reason\.\nIts last lines \(.*rest\.log\):\n {2}rest-server-pm starting/);
+      expect(await run.deaths()).toEqual([expect.stringMatching(/^mcp-reaper: stack service "rest" \(pid \d+\) was killed by SIGKILL .* after it was ready\.\nIts last lines/)]);
+    } finally {
+      const end = await run.end();
+      expect(end.deaths).toHaveLength(1);
+    }
   });
 });
 

@@ -35,6 +35,8 @@ export interface RecordedService {
   url?: string;
   /** False between its spawn and its readiness. */
   ready: boolean;
+  /** A one-shot task (an `exit` ready check): ready when it has exited, so its absence is no death. */
+  oneShot?: boolean;
   /** When it was ready (ms since the epoch). */
   readyAt?: number;
   /** Set by the process that started it, when it exited between its readiness and its teardown. */
@@ -138,8 +140,9 @@ export function runsWithInstances(): string[] {
 
 /** The first recorded service that no longer runs (gone, or its pid another process's now), if any. */
 export async function goneService(record: InstanceRecord, source: ProcessSource): Promise<RecordedService | undefined> {
-  const now = await source.probe(record.services.map((s) => s.pid));
+  const now = await source.probe(record.services.filter((s) => !s.oneShot).map((s) => s.pid));
   return record.services.find((s) => {
+    if (s.oneShot) return false;
     const info = now.get(s.pid);
     return isDead(info) || info!.startKey !== s.startKey;
   });

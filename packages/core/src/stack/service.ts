@@ -268,9 +268,12 @@ export async function startService(name: string, context: ServiceContext): Promi
   let stopping: Promise<ServiceStop> | undefined;
   // Watched from its readiness until its teardown: an exit in between is a death (this process
   // started it, so the exit status is ours to read).
-  void exited.then((exit) => {
-    if (stopping === undefined) context.onDeath?.(exit);
-  });
+  // A one-shot task is ready by exiting: not a death.
+  if (!('exit' in ready)) {
+    void exited.then((exit) => {
+      if (stopping === undefined) context.onDeath?.(exit);
+    });
+  }
   return {
     name,
     pid,

@@ -273,7 +273,8 @@ export async function startStack(options: StartStackOptions, origin?: InstanceOr
       async onSpawn(pid) {
         const leader = (await source.probe([pid])).get(pid);
         if (!leader) return; // gone already: its exit is the start's failure
-        update((r) => ({ ...r, services: [...r.services.filter((s) => s.name !== name), { name, pid, startKey: leader.startKey, graceMs, killWaitMs, logFile, ready: false }] }));
+        const oneShot = 'exit' in spec.ready;
+        update((r) => ({ ...r, services: [...r.services.filter((s) => s.name !== name), { name, pid, startKey: leader.startKey, graceMs, killWaitMs, logFile, ready: false, ...(oneShot && { oneShot }) }] }));
       },
     });
   };
