@@ -18,6 +18,7 @@ export { startStack, StackStartError, type StackHandle, type StackReport, type S
 export type { ServiceHandle, ServiceStop } from './stack/service.js';
 export type { StackConfig, ServiceOptions, ReadyCheck, PortOption, ServiceScope } from './config/stack-options.js';
 export { deadService, type DeadService } from './run/stack-health.js';
+export { useDaemonWith, type FixtureHooks, type UseDaemonScope, type UsedDaemon } from './run/daemon-fixture.js';
 export { markLogs, logsSince, logLines, type LogMark } from './run/stack-logs.js';
 export {
   joinWorkerStack,

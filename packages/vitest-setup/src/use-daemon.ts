@@ -1,97 +1,23 @@
-import { DEFAULT_READY_TIMEOUT_MS, problemLines, startDaemon, type DaemonHandle, type StartDaemonOptions } from '@mcp-reaper/core';
+import { useDaemonWith, type StartDaemonOptions, type UseDaemonScope as CoreUseDaemonScope, type UsedDaemon as CoreUsedDaemon } from '@mcp-reaper/core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { currentRun } from './current-run.js';
 
-export interface UseDaemonScope {
-  /**
-   * `'file'`: one daemon for the file, or for the `describe` block `useDaemon()` is called in
-   * (beforeAll / afterAll). `'test'`: a fresh daemon for every test (beforeEach / afterEach).
-   * Default: `'file'`.
-   */
-  per?: 'file' | 'test';
-}
-
-/** The daemon of a `useDaemon()` call: its fields read the daemon of the current file or test. */
-export interface UsedDaemon {
-  /** The running daemon's handle. Throws when read outside the tests `useDaemon()` covers. */
-  readonly handle: DaemonHandle;
-  readonly pid: number;
-  readonly socketPath: string;
-  readonly dir: string;
-  readonly logFile: string;
-  health: DaemonHandle['health'];
-}
-
-/** How much longer than the daemon's own readiness timeout the start hook may take (spawn, cleanup). */
-const HOOK_SLACK_MS = 5_000;
+/** Where the daemon lives: the file (or a `describe`), or each test. */
+export type UseDaemonScope = CoreUseDaemonScope;
+/** The daemon of a `useDaemon()` call. */
+export type UsedDaemon = CoreUsedDaemon;
 
 /**
  * Starts a daemon with `startDaemon()` before the tests of the file (or of each test) and stops it
  * after them, verified. Call it at the top level of a test file or inside a `describe`. `pidFile`,
- * `graceMs` and `killWaitMs` default to the run's mcp-reaper options; pass a function to compute
- * options when the hook runs.
+ * `graceMs`, `killWaitMs` and the rest of the config's `daemon` default to the run's mcp-reaper
+ * options; pass a function to compute options when the hook runs.
  *
  * ```ts
  * const daemon = useDaemon({ command: 'mcp-server-pm' }); // or useDaemon(() => ({ … }), { per: 'test' })
  * test('answers', async () => expect((await daemon.health()).healthy).toBe(true));
  * ```
  */
-export function useDaemon(
-  options: StartDaemonOptions | (() => StartDaemonOptions) = {},
-  { per = 'file' }: UseDaemonScope = {},
-): UsedDaemon {
-  let current: DaemonHandle | undefined;
-  // The run's `daemon` defaults (its config's `daemon`, over `pidFile`, `graceMs` and `killWaitMs`).
-  // Not the run's `dir`: the daemon writes where its own environment says (XDG_DATA_HOME), which is
-  // what startDaemon() assumes when `dir` is not given; the run's `dir` is only where sweeps look.
-  const resolve = (): StartDaemonOptions => ({ ...currentRun().config.daemon, ...(typeof options === 'function' ? options() : options) });
-  if (per !== 'file' && per !== 'test') throw new TypeError(`mcp-reaper: useDaemon(): "per" must be 'file' or 'test', got ${JSON.stringify(per)}`);
-  // A function's readyTimeoutMs is known only when the hook runs: it then needs its own hook timeout.
-  const readyTimeoutMs = typeof options === 'function' ? undefined : options.readyTimeoutMs;
-  const timeout = (readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) + HOOK_SLACK_MS;
-
-  const start = async () => {
-    current = await startDaemon(resolve());
-  };
-  const stop = async () => {
-    const daemon = current;
-    current = undefined;
-    if (!daemon) return;
-    const report = await daemon.stop();
-    if (!report.ok) throw new Error(`mcp-reaper: useDaemon(): the daemon ${daemon.pid} could not be stopped:\n${problemLines(report).join('\n')}`);
-  };
-  if (per === 'test') {
-    beforeEach(start, timeout);
-    afterEach(stop, timeout);
-  } else {
-    beforeAll(start, timeout);
-    afterAll(stop, timeout);
-  }
-
-  const handle = (): DaemonHandle => {
-    if (!current) {
-      throw new Error(
-        `mcp-reaper: useDaemon(): no daemon is running here. Read it inside a test (or a hook) that the useDaemon() call covers (per: '${per}').`,
-      );
-    }
-    return current;
-  };
-  return {
-    get handle() {
-      return handle();
-    },
-    get pid() {
-      return handle().pid;
-    },
-    get socketPath() {
-      return handle().socketPath;
-    },
-    get dir() {
-      return handle().dir;
-    },
-    get logFile() {
-      return handle().logFile;
-    },
-    health: (healthOptions) => handle().health(healthOptions),
-  };
+export function useDaemon(options: StartDaemonOptions | (() => StartDaemonOptions) = {}, scope: UseDaemonScope = {}): UsedDaemon {
+  return useDaemonWith({ beforeAll, afterAll, beforeEach, afterEach }, currentRun().config.daemon, options, scope);
 }
