@@ -18,9 +18,10 @@ import * as adapters from './adapters.mjs';
 import * as stack from './stack.mjs';
 import * as load from './load.mjs';
 import * as parallel from './parallel.mjs';
+import * as loop from './loop.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
-const allBenches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack, load, parallel };
+const allBenches = { listing, killCooperative, killStubborn, descendants, lifecycle, adapters, stack, load, parallel, loop };
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !(name in allBenches));
 if (unknown.length > 0) {
@@ -84,6 +85,10 @@ const rows = [
   row('  the same, no adapter or stack', `3 workers ${ms(r.parallel?.suite?.plain?.workers3)}`, `1 worker ${ms(r.parallel?.suite?.plain?.workers1)}`, r.parallel?.suite?.plain?.ratio, '-', undefined),
   row('worker stack: up - slowest own readiness', `up - ready ${ms(r.parallel?.workerReadiness?.worker?.upMinusReadiness)}`, `run stack ${ms(r.parallel?.workerReadiness?.runStack?.upMinusReadiness)}`, undefined, '≤ 50 ms', r.parallel?.workerReadiness?.worker?.upMinusReadiness?.met),
   row('auto port leases, 10 procs × 20', `per lease ${ms(r.parallel?.leases?.contended?.perLease)}`, `1 proc alone ${ms(r.parallel?.leases?.alone?.perLease)}`, r.parallel?.leases?.ratioVsAlone, '≤ 1 ms, 0 dup', r.parallel?.leases?.met),
+  // The inner loop (bench/loop.mjs): `npx vitest run` to its first test, reusing `mcp-reaper up`'s stack
+  // vs starting its own; the death checks of a 10-file run, every call timed in the run, vs its wall time.
+  row('loop: rerun to first test', `reusing up ${ms(r.loop?.firstTest?.reuse)}`, `own stack ${ms(r.loop?.firstTest?.own)}`, r.loop?.firstTest?.ratio, '≤ 0.1x', r.loop?.firstTest?.met),
+  row('loop: death checks, 10 files', `checks ${ms(r.loop?.checks?.checksPerRun)}`, `run ${ms(r.loop?.checks?.run)}`, r.loop?.checks?.ratio, '≤ 1.02x', r.loop?.checks?.met),
 ];
 const header = row('benchmark', 'contender A (median / p90)', 'contender B (median / p90)', 'A/B', 'target', 'met');
 const cell = (x) => [x.bench, x.a, x.b, x.ratio === undefined ? '' : `${x.ratio}x`, x.target, x.met === undefined ? '' : x.met ? 'yes' : 'NO'];
