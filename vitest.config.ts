@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 const DARWIN_TESTS = [
   ...['find', 'safety', 'ownership', 'live-runs', 'files'].map((name) => `test/core/sweep/${name}.test.ts`),
   'test/core/run/check-leaks.test.ts',
+  // Stack instances: auto ports, a port-0 service's port read through `lsof -g`, a worker slot.
+  'test/core/stack/instances.test.ts',
 ];
 
 // The files that install a sample project and drive a real runner in it (test/e2e/helpers/kits.ts):

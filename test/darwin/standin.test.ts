@@ -130,7 +130,8 @@ describe('ps: live processes', () => {
     fs.copyFileSync('/bin/sleep', bin);
     fs.chmodSync(bin, 0o755);
     const child = start(bin, ['600'], { cwd: dir, detached: true });
-    await waitFor(() => readStat(child.pid!)?.comm === 'mcpt-standin-lo');
+    // Asleep, as the shape below says (just after its exec it may still be running, R).
+    await waitFor(() => readStat(child.pid!)?.comm === 'mcpt-standin-lo' && readStat(child.pid!)?.state === 'S');
     const status = standin('ps', ['-ww', ...STATUS, '-p', String(child.pid)]).stdout;
     // Its own session (detached): `s` (after `N` when the suite itself runs under nice), and the
     // name cut to 16, padded like every other column.
@@ -214,6 +215,27 @@ describe('ps: live processes', () => {
 });
 
 describe('lsof: listeners', () => {
+  it('names the TCP ports a process group listens on (-g PGID), as the Linux path reads them from /proc', async () => {
+    // A group of its own whose child listens on a port the kernel picked, on 127.0.0.1 and on ::1.
+    const script = `const net = require('net');
+const a = net.createServer().listen(0, '127.0.0.1', () => {
+  const b = net.createServer().listen(0, '::1', () => console.log(JSON.stringify([a.address().port, b.address().port])));
+});`;
+    fs.writeFileSync(path.join(root, 'listen.cjs'), script);
+    const leader = start('/bin/sh', ['-c', `"$0" "$1" > "$2"; :`, process.execPath, path.join(root, 'listen.cjs'), path.join(root, 'ports.json')], { detached: true });
+    const ports = await waitFor(() => fs.existsSync(path.join(root, 'ports.json')) && (JSON.parse(fs.readFileSync(path.join(root, 'ports.json'), 'utf8') || 'null') as [number, number]));
+    const out = standin('lsof', ['-nP', '-a', '-g', String(leader.pid), '-iTCP', '-sTCP:LISTEN', '-Fn']);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(new RegExp(`^p\\d+\nf\\d+\nn127\\.0\\.0\\.1:${ports[0]}\nf\\d+\nn\\[::1\\]:${ports[1]}\n$`));
+    const source = (await import('../../packages/core/src/processes/process-source.js')).defaultProcessSource;
+    const { groupListeningPorts } = await import('../../packages/core/src/stack/port-listeners.js');
+    const sorted = [...ports].sort((x, y) => x - y);
+    expect(await groupListeningPorts(leader.pid!, source('darwin'), run)).toEqual(sorted);
+    expect(await groupListeningPorts(leader.pid!, source('linux'))).toEqual(sorted);
+    // A group that listens on nothing: exit 1, nothing printed.
+    expect(standin('lsof', ['-nP', '-a', '-g', String(process.pid), '-iTCP', '-sTCP:LISTEN', '-Fn'])).toMatchObject({ status: 1, stdout: '' });
+  });
+
   it('names a listening Unix socket by its path (spaces and all), a client end by ->0x…', async () => {
     const dir = path.join(root, 'Application Support');
     fs.mkdirSync(dir, { recursive: true });

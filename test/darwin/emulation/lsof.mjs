@@ -2,6 +2,7 @@
 //   lsof -a -p PID -d cwd -Fn                     a working directory
 //   lsof -nP -iTCP:PORT -sTCP:LISTEN -t           who listens on a TCP port
 //   lsof -a -U -p PID[,PID…] -Fn                  the Unix sockets some processes hold
+//   lsof -nP -a -g PGID -iTCP -sTCP:LISTEN -Fn    the TCP ports a process group listens on
 // Field output (-F) is one field per line: `p<pid>`, then per file `f<fd>` and `n<name>`. On macOS
 // a Unix socket's NAME is the path it is bound to (a listener, and the server end of an accepted
 // connection, which inherits its address); a connected client end shows `->0x<peer>`. lsof exits 1
@@ -79,6 +80,38 @@ function tcpListeners(port) {
   return inodes;
 }
 
+/** An address of /proc/net/tcp{,6} (hex, host byte order per 32-bit word) as lsof -nP names it. */
+function addressName(hex) {
+  const words = hex.match(/.{8}/g).map((w) => w.match(/../g).reverse().join(''));
+  if (words.length === 1) {
+    const ip = words[0].match(/../g).map((b) => parseInt(b, 16)).join('.');
+    return ip === '0.0.0.0' ? '*' : ip;
+  }
+  const groups = words.join('').match(/.{4}/g).map((g) => parseInt(g, 16).toString(16));
+  const ip = groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  return ip === '::' ? '*' : `[${ip}]`;
+}
+
+/** Every listening TCP socket: inode → `ADDRESS:PORT` as lsof -nP names it. */
+function tcpListenNames() {
+  const names = new Map();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = fs.readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== '0A') continue;
+      const [address, port] = fields[1].split(':');
+      names.set(Number(fields[9]), `${addressName(address)}:${parseInt(port, 16)}`);
+    }
+  }
+  return names;
+}
+
 function pidList(text) {
   const pids = text.split(',').map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
   if (pids.some(Number.isNaN)) throw new NotEmulated(`-p ${text}: only a comma-separated list of pids is emulated`);
@@ -94,13 +127,24 @@ function parse(args) {
   if (m) return { kind: 'tcp-listen', port: Number(m[1]) };
   m = /^-a -U -p (\S+) -Fn$/.exec(line);
   if (m) return { kind: 'unix', pids: pidList(m[1]) };
+  m = /^-nP -a -g (\d+) -iTCP -sTCP:LISTEN -Fn$/.exec(line);
+  if (m) return { kind: 'group-listen', pgid: Number(m[1]) };
   throw new NotEmulated(
-    `\`lsof ${line}\` is not emulated: only \`-a -p PID -d cwd -Fn\`, \`-nP -iTCP:PORT -sTCP:LISTEN -t\` and \`-a -U -p PIDS -Fn\` are`,
+    `\`lsof ${line}\` is not emulated: only \`-a -p PID -d cwd -Fn\`, \`-nP -iTCP:PORT -sTCP:LISTEN -t\`, \`-a -U -p PIDS -Fn\` and \`-nP -a -g PGID -iTCP -sTCP:LISTEN -Fn\` are`,
   );
 }
 
 export function lsof(args) {
   const request = parse(args);
+  if (request.kind === 'group-listen') {
+    const names = tcpListenNames();
+    let out = '';
+    for (const pid of allPids().filter((p) => readProcess(p)?.pgid === request.pgid)) {
+      const files = socketFds(pid).filter((s) => names.has(s.inode)).map((s) => `f${s.fd}\nn${names.get(s.inode)}\n`).join('');
+      if (files !== '') out += `p${pid}\n${files}`;
+    }
+    return { stdout: out, status: out === '' ? 1 : 0 };
+  }
   if (request.kind === 'tcp-listen') {
     const inodes = tcpListeners(request.port);
     const pids = inodes.size === 0 ? [] : allPids().filter((pid) => socketFds(pid).some((s) => inodes.has(s.inode)));
