@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // The sweep's matching, safety, ownership and leak-check tests, run a second time as macOS: the core
@@ -17,8 +18,11 @@ const quick = process.env.MCP_REAPER_TEST_QUICK === '1';
 
 export default defineConfig({
   test: {
-    // Real processes and sockets: forks keep each file's children apart, and two cores set the pace.
+    // Real processes and sockets: forks keep each file's children apart.
     pool: 'forks',
+    // Most of a test's time is spent waiting on the processes it starts: two files at once even on
+    // two cores (Vitest's default there is one), as many as the cores leave room for on more.
+    maxWorkers: Math.max(2, os.availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // The ledger the reliability suite tallies into (its totals line at the end), and the directory of
