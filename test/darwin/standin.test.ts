@@ -96,7 +96,8 @@ describe('ps: the recorded macOS output and the stand-in have the same shape', (
   it('the same parser reads both, and the live table agrees with /proc', async () => {
     expect(parsePsTable(fixture('ps-status.txt'), fixture('ps-args.txt')).length).toBeGreaterThan(30);
     const sleeper = start('sleep', ['600']);
-    await waitFor(() => readStat(sleeper.pid!)?.comm === 'sleep');
+    // Sleeping, not just exec'd: the table and /proc are read at two moments, and `state` must agree.
+    await waitFor(() => readStat(sleeper.pid!)?.comm === 'sleep' && readStat(sleeper.pid!)?.state === 'S');
     const table = parsePsTable(standin('ps', ['-axww', ...STATUS]).stdout, standin('ps', ['-axww', ...ARGS]).stdout);
     const mine = table.find((p) => p.pid === sleeper.pid);
     const proc = (await createLinuxSource().probe([sleeper.pid!])).get(sleeper.pid!)!;
