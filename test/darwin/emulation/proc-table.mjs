@@ -1,5 +1,6 @@
 // The live process table as macOS's kernel would describe it, read from Linux's /proc. Strings are
 // latin1 (one char per byte), so names and arguments reach the output byte for byte.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -35,12 +36,23 @@ function execStartMs(pid) {
 }
 
 /**
- * Now, on the scheduler's clock: when it last ran this very thread, which is running. /proc/uptime
- * is not that clock: it also counts time the machine was suspended (a VM restored from a snapshot
- * had it 100 s ahead, so every sleeping process looked idle for more than 20 s).
+ * Now, on the clock of `cpu`'s run queue, which is the clock of a thread's `se.exec_start` there.
+ * /proc/uptime is not that clock: it also counts time the machine was suspended (a VM restored from a
+ * snapshot had it 100 s ahead). Nor do two CPUs' clocks agree: on this machine CPU 0's and CPU 1's are
+ * 20 s apart, as long as MAXSLP, so a process that last ran on the other CPU looked idle at once. Each
+ * CPU's clock is read once (every 10 s, for drift) by a `cat` pinned there, against performance.now().
  */
-function schedulerNowMs() {
-  return execStartMs('thread-self') ?? Number((read('/proc/uptime') ?? '0').split(' ')[0]) * 1000;
+const cpuClocks = new Map();
+function schedulerNowMs(cpu) {
+  const known = cpuClocks.get(cpu);
+  if (known && performance.now() - known.at < 10_000) return performance.now() + known.offsetMs;
+  const pinned = spawnSync('taskset', ['-c', String(cpu), 'cat', '/proc/thread-self/sched'], { encoding: 'latin1' });
+  const at = performance.now();
+  const ms = /^se\.exec_start\s+:\s+([\d.]+)/m.exec(pinned.stdout ?? '')?.[1];
+  // No taskset, or a CPU this process may not use: this thread's own clock, right when on the same CPU.
+  if (pinned.status !== 0 || ms === undefined) return execStartMs('thread-self');
+  cpuClocks.set(cpu, { offsetMs: Number(ms) - at, at });
+  return at + (Number(ms) - at);
 }
 
 /** Every pid in /proc, ascending. */
@@ -82,6 +94,8 @@ export function readProcess(pid) {
     ruid: Number(field('Uid') ?? -1),
     traced: Number(field('TracerPid') ?? 0) !== 0,
     comm,
+    /** The CPU it last ran on (field 39): whose clock its `se.exec_start` is on. */
+    cpu: Number(f[36]),
   };
 }
 
@@ -131,7 +145,7 @@ export function bsdStat(proc) {
       letter = 'R';
       break;
     case 'S':
-      letter = sleptMs(proc.pid) > IDLE_AFTER_MS ? 'I' : 'S';
+      letter = sleptMs(proc) > IDLE_AFTER_MS ? 'I' : 'S';
       break;
     case 'D':
       letter = 'U';
@@ -157,9 +171,10 @@ export function bsdStat(proc) {
 }
 
 /** How long the main thread has not run (the scheduler's last run of it), or 0 if unknown. */
-function sleptMs(pid) {
-  const lastRan = execStartMs(pid);
-  return lastRan === undefined ? 0 : schedulerNowMs() - lastRan;
+function sleptMs(proc) {
+  const lastRan = execStartMs(proc.pid);
+  const now = lastRan === undefined ? undefined : schedulerNowMs(proc.cpu);
+  return now === undefined ? 0 : now - lastRan;
 }
 
 /** macOS sorts ps output by terminal device, then pid; no terminal (NODEV, -1) comes first. */
