@@ -445,15 +445,23 @@ function logDirOf(pid: number): string | undefined {
  * A small supervisor in `sb`, like launchd's KeepAlive: starts the sandbox's daemon (foreground, on
  * `kept-alive.sock`), and again each time it exits. Resolves `firstDaemon` to the first one's pid.
  */
-export function startSupervisor(sb: Sandbox): { pid: number; firstDaemon: Promise<number> } {
+/**
+ * `restartEnv`, `restartSocket`: what the daemons it starts again get on top of its environment, and
+ * their socket (the first daemon gets neither).
+ */
+export function startSupervisor(
+  sb: Sandbox,
+  options: { restartEnv?: Record<string, string>; restartSocket?: string } = {},
+): { pid: number; firstDaemon: Promise<number> } {
   const ready = path.join(sb.root, 'first-ready.json');
   const script = path.join(sb.binDir, 'supervisor.mjs');
   fs.writeFileSync(
     script,
     `import { spawn } from 'node:child_process';
 const start = (ready) => {
-  const env = { ...process.env, ...(ready ? { FAKE_MCP_READY_FILE: ready } : {}) };
-  spawn(${JSON.stringify(sb.bin)}, ['daemon', '--foreground', '--socket-path', ${JSON.stringify(path.join(sb.root, 'kept-alive.sock'))}], { stdio: 'ignore', env })
+  const env = { ...process.env, ...(ready ? { FAKE_MCP_READY_FILE: ready } : ${JSON.stringify(options.restartEnv ?? {})}) };
+  const socket = ready ? ${JSON.stringify(path.join(sb.root, 'kept-alive.sock'))} : ${JSON.stringify(options.restartSocket ?? path.join(sb.root, 'kept-alive.sock'))};
+  spawn(${JSON.stringify(sb.bin)}, ['daemon', '--foreground', '--socket-path', socket], { stdio: 'ignore', env })
     .on('exit', () => start());
 };
 start(${JSON.stringify(ready)});

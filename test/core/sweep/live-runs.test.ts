@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { OWNER_ENV, sweep } from '../../../packages/core/src/index.js';
 import { readRunRecord } from '../../../packages/core/src/registry/runs.js';
-import { createSandbox, type Sandbox } from '../../helpers/fake-daemon.js';
+import { createSandbox, startSupervisor, type Sandbox } from '../../helpers/fake-daemon.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { isAlive, waitFor } from '../../helpers/wait.js';
 import { describeNeeds, needs } from '../../helpers/needs.js';
@@ -137,6 +137,23 @@ describeNeeds([needs.proc], 'a sweep and another live run', () => {
     const report = await sweep({ names: [sb.name], dir: sb.stateDir });
     expect(report.processes.map((p) => [p.pid, p.action])).toEqual([[held.daemons[0], 'terminated']]);
     expect(readRunRecord(held.runId)).toBeUndefined();
+  });
+
+  it("a daemon another live run starts where a stopped one's parent starts them is that run's, not a respawn", async () => {
+    // Found by the rounds below: run A's holder starts its daemons one run after another, so the
+    // parent of a daemon it left behind (a leftover here) also starts the next run's daemon.
+    const held = await holdRun('a', [path.join(sb.root, 'a.sock')]);
+    const supervisor = startSupervisor(sb, { restartEnv: { [OWNER_ENV]: held.runId }, restartSocket: path.join(sb.root, 'a2.sock') });
+    const first = await supervisor.firstDaemon;
+    const report = await sweep({ names: [sb.name], dir: sb.stateDir, respawnWindowMs: 3000 });
+    expect(report.processes).toContainEqual(expect.objectContaining({ pid: first, action: 'terminated' }));
+    expect(report.processes.filter((p) => p.action === "respawned"), JSON.stringify(report.processes)).toEqual([]);
+    expect(report.ok, JSON.stringify(report)).toBe(true);
+    // The supervisor did start it again, as run A's: kept, and still running.
+    const again = await sweep({ names: [sb.name], dir: sb.stateDir, respawnWindowMs: 0, dryRun: true });
+    const ofA = again.processes.filter((p) => p.liveRun?.runId === held.runId && p.pid !== held.daemons[0]);
+    expect(ofA).toEqual([expect.objectContaining({ action: 'kept' })]);
+    expect(isAlive(ofA[0]!.pid)).toBe(true);
   });
 
   it('2 processes x 10 rounds of start run, start daemon, hold, stop, end, at once: every daemon lives until its own stop, nothing is left', async () => {

@@ -58,7 +58,11 @@ export async function stopLeftovers(survey: Survey, opts: ResolvedSweepOptions, 
         signalledAt,
         windowMs: opts.respawnWindowMs,
       });
+      // A daemon that another live run started under the same parent meanwhile (a holder of runs in
+      // turn, a runner's worker) is that run's: not a respawn, and not this sweep's to report.
+      const others = await survey.othersOf(respawned.map((r) => r.info));
       for (const { info, reason } of respawned) {
+        if (others.has(info.pid)) continue;
         processes.push({ pid: info.pid, command: commandLine(info), action: 'respawned', reason });
       }
     }

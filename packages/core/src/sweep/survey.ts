@@ -54,6 +54,11 @@ export interface Survey {
   liveRunDaemons: ReadonlyMap<number, string>;
   /** What was learned about a surveyed process that its action rests on (name match, parent, owner tag). */
   evidenceOf(pid: number): ProcessEvidence | undefined;
+  /**
+   * Of daemons that appeared after the stop, the pids another live run's (or, in a scoped sweep,
+   * another owner's) tag claims: what this sweep would have left alone had it surveyed them.
+   */
+  othersOf(infos: readonly ProcessInfo[]): Promise<Set<number>>;
 }
 
 /** Command lines of these processes, re-read in full where they are still the same processes. */
@@ -245,5 +250,17 @@ export async function survey(opts: ResolvedSweepOptions, source: ProcessSource):
     commandOf: (info) => commands.get(info.pid) ?? commandLine(info),
     liveRunDaemons,
     evidenceOf: (pid) => evidence.get(pid),
+    othersOf: async (infos) => {
+      if (infos.length === 0) return new Set();
+      if (scoped) {
+        const later = new ProcessTree(await source.list(NO_ARGV));
+        const others = new Set<number>();
+        for (const info of infos) if ((await scopeReason(info, scope, later, source)) === undefined) others.add(info.pid);
+        return others;
+      }
+      if (opts.includeLiveRuns) return new Set();
+      const { kept } = await otherLiveRuns(infos, source);
+      return new Set(kept.filter((k) => k.liveRun).map((k) => k.info.pid));
+    },
   };
 }
