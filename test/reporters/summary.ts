@@ -34,12 +34,13 @@ export default class SummaryReporter implements Reporter {
         if (result.state === 'passed') summary.passed += 1;
         else if (result.state === 'failed') failedTests += 1;
         else if (result.state === 'skipped' && !(filtered && result.note === undefined)) {
-          summary.skipped.push({ test: `${module.relativeModuleId} › ${test.fullName}`, reason: result.note });
+          // The project too: a file in both (linux, darwin) may be skipped in each, for its own reason.
+          summary.skipped.push({ test: `[${module.project.name}] ${module.relativeModuleId} › ${test.fullName}`, reason: result.note });
         }
       }
       summary.failed += failedTests;
       // Failed with no failing test: an import, a beforeAll or an afterAll failed it.
-      if (module.state() === 'failed' && failedTests === 0) summary.brokenFiles.push(module.relativeModuleId);
+      if (module.state() === 'failed' && failedTests === 0) summary.brokenFiles.push(`[${module.project.name}] ${module.relativeModuleId}`);
     }
 
     const silent = summary.skipped.filter((s) => s.reason === undefined);
