@@ -444,8 +444,6 @@ function logDirOf(pid: number): string | undefined {
 /**
  * A small supervisor in `sb`, like launchd's KeepAlive: starts the sandbox's daemon (foreground, on
  * `kept-alive.sock`), and again each time it exits. Resolves `firstDaemon` to the first one's pid.
- */
-/**
  * `restartEnv`, `restartSocket`: what the daemons it starts again get on top of its environment, and
  * their socket (the first daemon gets neither).
  */

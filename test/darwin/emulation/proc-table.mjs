@@ -52,7 +52,7 @@ function schedulerNowMs(cpu) {
   // No taskset, or a CPU this process may not use: this thread's own clock, right when on the same CPU.
   if (pinned.status !== 0 || ms === undefined) return execStartMs('thread-self');
   cpuClocks.set(cpu, { offsetMs: Number(ms) - at, at });
-  return at + (Number(ms) - at);
+  return Number(ms);
 }
 
 /** Every pid in /proc, ascending. */
