@@ -85,14 +85,14 @@ describe('ci.yml keeps doing its job', () => {
   });
 
   it("installs as the README says, then runs `pnpm test`, last", () => {
-    // The README's own lines (`npx --yes pnpm@10 install && …`, `npx pnpm@10 test`): the same pnpm.
+    // The README's own lines (`npx --yes pnpm@10 install && …`, `npx --yes pnpm@10 test`): the same pnpm.
     const readme = readmeBlock('README.md', /## Try it/, 'sh');
     expect(readme).toContain('npx --yes pnpm@10 install ');
-    expect(readme).toContain('npx pnpm@10 test');
+    expect(readme).toContain('npx --yes pnpm@10 test');
     const install = indexOf('npx --yes pnpm@10 install --frozen-lockfile');
-    const test = indexOf('npx pnpm@10 test');
+    const test = indexOf('npx --yes pnpm@10 test');
     expect(install, 'npx --yes pnpm@10 install --frozen-lockfile').toBeGreaterThan(-1);
-    expect(test, 'npx pnpm@10 test').toBe(steps.length - 1);
+    expect(test, 'npx --yes pnpm@10 test').toBe(steps.length - 1);
     expect(steps[test]!.if, 'pnpm test runs on every leg').toBeUndefined();
   });
 
@@ -105,6 +105,6 @@ describe('ci.yml keeps doing its job', () => {
     const macos = steps.filter((s) => s.if === "runner.os == 'macOS'").map((s) => s.run ?? '').join('\n');
     for (const p of PREREQUISITES.filter((x) => x.brew)) expect(macos, `${p.id} on macOS`).toContain(p.brew);
     const last = Math.max(...steps.map((s, i) => (s.if ? i : -1)));
-    expect(last).toBeLessThan(indexOf('npx pnpm@10 test'));
+    expect(last).toBeLessThan(indexOf('npx --yes pnpm@10 test'));
   });
 });
