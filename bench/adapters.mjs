@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { core, fmtMs, runIfMain, ratio, REPO, Sandbox, stats, timeAsync, uniqueName } from './lib.mjs';
+import { core, fmtMs, packWorkspace, runIfMain, ratio, Sandbox, stats, timeAsync, uniqueName } from './lib.mjs';
 
 const HOOK_ROUNDS = 15;
 const RUNNER_ROUNDS = 5;
@@ -124,20 +124,6 @@ async function leakCheckChildLeak(sandbox, options) {
 
 // ---------------------------------------------------------------------------------------------
 // The real runners.
-
-/** Packs our packages (pnpm rewrites workspace:* as publishing would): name → tarball. */
-function pack(out) {
-  const tarballs = {};
-  for (const dir of ['core', 'jest-env', 'vitest-setup', 'playwright-fixture']) {
-    const packageDir = path.join(REPO, 'packages', dir);
-    const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
-    const before = new Set(fs.readdirSync(out));
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir, stdio: 'ignore' });
-    const file = fs.readdirSync(out).find((f) => !before.has(f));
-    tarballs[name] = `file:${path.join(out, file)}`;
-  }
-  return tarballs;
-}
 
 function trivialTests(dir, header, ext) {
   for (let i = 1; i <= TEST_FILES; i++) {
@@ -319,7 +305,7 @@ async function runners(log) {
     const dir = path.join(root, 'project');
     fs.mkdirSync(packs);
     fs.mkdirSync(dir);
-    writeProject(dir, sandbox, pack(packs));
+    writeProject(dir, sandbox, packWorkspace(packs, ['core', 'jest-env', 'vitest-setup', 'playwright-fixture']));
     const installStart = performance.now();
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'ignore', timeout: 600_000 });
     log(`runners: npm install ${fmtMs(performance.now() - installStart)}`);

@@ -7,7 +7,7 @@
 //     inside that temp dir, never with the defaults;
 //   - a process is signalled by cleanup only if it is our own unreaped child (Node has not seen it
 //     exit, so its pid cannot have been reused) or its /proc/PID/cmdline names our temp dir.
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -323,4 +323,50 @@ export function pkillExact(name, signal = 'KILL') {
   const ms = performance.now() - t0;
   if (result.error) throw result.error;
   return { ms, status: result.status };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sample projects: our packages as a user installs them, the fixtures under unique names.
+
+/** Packs these workspace packages (pnpm rewrites workspace:* as publishing would): name → `file:` tarball. */
+export function packWorkspace(out, dirs) {
+  const tarballs = {};
+  for (const dir of dirs) {
+    const packageDir = path.join(REPO, 'packages', dir);
+    const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+    const before = new Set(fs.readdirSync(out));
+    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir, stdio: 'ignore' });
+    const file = fs.readdirSync(out).find((f) => !before.has(f));
+    tarballs[name] = `file:${path.join(out, file)}`;
+  }
+  return tarballs;
+}
+
+/** A wrapper for a test fixture, named `name` (its kernel name), in the sandbox's bin dir: its path. */
+export function installFixture(sandbox, fixture, name) {
+  const bin = path.join(sandbox.binDir, name);
+  const url = pathToFileURL(path.join(REPO, 'test/fixtures', fixture)).href;
+  fs.writeFileSync(bin, `#!${process.execPath}\nimport(${JSON.stringify(url)});\n`, { mode: 0o755 });
+  return bin;
+}
+
+/** Live processes (zombies are gone) whose command line names `dir`: ours, when it is our temp dir. */
+export function processesNaming(dir) {
+  const found = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    if (isGone(Number(entry))) continue;
+    const cmdline = readCmdline(Number(entry));
+    if (cmdline?.includes(dir)) found.push({ pid: Number(entry), cmd: cmdline.replaceAll('\0', ' ').trim() });
+  }
+  return found;
+}
+
+/** Polls `check` every 5 ms; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(check, timeoutMs, what) {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await pause(5);
+  }
 }

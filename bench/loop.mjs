@@ -52,7 +52,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { core, fmtMs, median, pause, ratio, readCmdline, REPO, round, runIfMain, Sandbox, stats, uniqueName } from './lib.mjs';
+import { core, fmtMs, installFixture, median, packWorkspace, pause, processesNaming, ratio, round, runIfMain, Sandbox, stats, uniqueName, waitUntil } from './lib.mjs';
 
 const ROUNDS = 5;
 // The on-vs-off cross-check of the death checks needs more: a 10-file run's wall time varies 15-40% here.
@@ -91,57 +91,13 @@ function registryEntries(tmp) {
   return ['stacks', 'ports', 'runs'].flatMap((dir) => entriesBelow(path.join(root, dir)).map((e) => path.join(dir, e))).sort();
 }
 
-/** Live processes whose command line names `dir` (ours: the sandbox). */
-function processesNaming(dir) {
-  const found = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let state;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      state = stat.slice(stat.lastIndexOf(')') + 2)[0];
-    } catch {
-      continue;
-    }
-    if (state === 'Z' || state === 'X') continue;
-    const cmdline = readCmdline(Number(entry));
-    if (cmdline?.includes(dir)) found.push({ pid: Number(entry), cmd: cmdline.replaceAll('\0', ' ').trim() });
-  }
-  return found;
-}
-
-async function waitUntil(check, timeoutMs, what) {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await pause(5);
-  }
-}
-
 /** A wrapper for a fixture under a fresh unique name (its kernel name), in the sandbox's bin dir. */
 function installFake(sandbox, fixture, taken) {
   let name;
   do name = uniqueName();
   while (taken.has(name));
   taken.add(name);
-  const bin = path.join(sandbox.binDir, name);
-  const url = pathToFileURL(path.join(REPO, 'test/fixtures', fixture)).href;
-  fs.writeFileSync(bin, `#!${process.execPath}\nimport(${JSON.stringify(url)});\n`, { mode: 0o755 });
-  return { name, bin };
-}
-
-/** Packs core and vitest-setup (pnpm rewrites workspace:* as publishing would): name → `file:` tarball. */
-function pack(out) {
-  const tarballs = {};
-  for (const dir of ['core', 'vitest-setup']) {
-    const packageDir = path.join(REPO, 'packages', dir);
-    const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
-    const before = new Set(fs.readdirSync(out));
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir, stdio: 'ignore' });
-    const file = fs.readdirSync(out).find((f) => !before.has(f));
-    tarballs[name] = `file:${path.join(out, file)}`;
-  }
-  return tarballs;
+  return { name, bin: installFixture(sandbox, fixture, name) };
 }
 
 /** A developer's terminal: the bench's TMPDIR, no runner or run variables, no CI (reuse is "local"), no npm_* of a pnpm script. */
@@ -540,7 +496,7 @@ export async function run({ log = console.log } = {}) {
     const packs = path.join(sandbox.tmp, 'packs');
     fs.mkdirSync(loopDir);
     fs.mkdirSync(packs);
-    writeLoopProject(loopDir, sandbox, pack(packs), taken);
+    writeLoopProject(loopDir, sandbox, packWorkspace(packs, ['core', 'vitest-setup']), taken);
     const installStart = performance.now();
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: loopDir, stdio: 'ignore', timeout: 600_000, env: { ...process.env, TMPDIR: tmp } });
     result.vitest = JSON.parse(fs.readFileSync(path.join(loopDir, 'node_modules/vitest/package.json'), 'utf8')).version;

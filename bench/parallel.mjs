@@ -34,8 +34,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { core, fmtMs, median, pause, ratio, readCmdline, REPO, round, runIfMain, Sandbox, stats, uniqueName } from './lib.mjs';
+import { core, fmtMs, installFixture, median, packWorkspace, pause, processesNaming, ratio, REPO, round, runIfMain, Sandbox, stats, uniqueName, waitUntil } from './lib.mjs';
 
 const SUITE_FILES = 6;
 const SUITE_HOLD_MS = 1000;
@@ -74,33 +73,6 @@ function entriesBelow(dir) {
 function registryLeft(tmp) {
   const root = path.join(tmp, `mcp-reaper-${process.getuid()}`);
   return ['stacks', 'ports', 'runs'].flatMap((dir) => entriesBelow(path.join(root, dir)).map((e) => path.join(dir, e)));
-}
-
-/** Live processes whose command line names `dir` (ours: the bench's temp dir). */
-function processesNaming(dir) {
-  const found = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const cmdline = readCmdline(Number(entry));
-    if (cmdline?.includes(dir)) found.push({ pid: Number(entry), cmd: cmdline.replaceAll('\0', ' ').trim() });
-  }
-  return found;
-}
-
-async function waitUntil(check, timeoutMs, what) {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await pause(5);
-  }
-}
-
-/** A wrapper for a fixture, named `name` (its kernel name), in the sandbox's bin dir. */
-function installFake(sandbox, fixture, name) {
-  const bin = path.join(sandbox.binDir, name);
-  const url = pathToFileURL(path.join(REPO, 'test/fixtures', fixture)).href;
-  fs.writeFileSync(bin, `#!${process.execPath}\nimport(${JSON.stringify(url)});\n`, { mode: 0o755 });
-  return bin;
 }
 
 /** The users' parallel stack (README, "Parallel, a stack per worker"), on our fakes. */
@@ -296,7 +268,7 @@ async function workerReadiness(sandbox, log) {
   fs.mkdirSync(path.join(project, 'xdg'), { recursive: true });
   const daemonName = uniqueName();
   const restName = uniqueName();
-  const services = workerServices(installFake(sandbox, 'fake-mcp-server-pm.mjs', daemonName), installFake(sandbox, 'fake-rest-server-pm.mjs', restName));
+  const services = workerServices(installFixture(sandbox, 'fake-mcp-server-pm.mjs', daemonName), installFixture(sandbox, 'fake-rest-server-pm.mjs', restName));
   // The sweep before the run looks for our names only, in a dir of ours.
   const config = { names: [daemonName], dir: path.join(project, 'xdg', 'AIAgentPM'), stack: services };
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'bench-parallel-ready', private: true, mcpReaper: config }, null, 2));
@@ -359,20 +331,6 @@ async function workerReadiness(sandbox, log) {
 // ---------------------------------------------------------------------------------------------
 // 1. The I/O-bound suite, 1 worker vs 3.
 
-/** Packs core and vitest-setup (pnpm rewrites workspace:* as publishing would): name → `file:` tarball. */
-function pack(out) {
-  const tarballs = {};
-  for (const dir of ['core', 'vitest-setup']) {
-    const packageDir = path.join(REPO, 'packages', dir);
-    const { name } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
-    const before = new Set(fs.readdirSync(out));
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: packageDir, stdio: 'ignore' });
-    const file = fs.readdirSync(out).find((f) => !before.has(f));
-    tarballs[name] = `file:${path.join(out, file)}`;
-  }
-  return tarballs;
-}
-
 // With the adapter, the test talks to its worker's REST server; without it (the plain baseline) there
 // is no stack, and the test only waits: what Vitest itself costs the same files.
 const SUITE_TEST = (file) => `import fs from 'node:fs';
@@ -393,7 +351,7 @@ const SUITE_CONFIGS = { adapter: 'vitest.config.mjs', plain: 'vitest.plain.confi
 function writeSuite(dir, sandbox, tarballs) {
   const daemonName = uniqueName();
   const restName = uniqueName();
-  const services = workerServices(installFake(sandbox, 'fake-mcp-server-pm.mjs', daemonName), installFake(sandbox, 'fake-rest-server-pm.mjs', restName));
+  const services = workerServices(installFixture(sandbox, 'fake-mcp-server-pm.mjs', daemonName), installFixture(sandbox, 'fake-rest-server-pm.mjs', restName));
   const json = {
     name: 'bench-parallel-suite',
     private: true,
@@ -446,7 +404,7 @@ async function suite(sandbox, tmp, log) {
   const packs = path.join(sandbox.tmp, 'packs');
   fs.mkdirSync(dir);
   fs.mkdirSync(packs);
-  writeSuite(dir, sandbox, pack(packs));
+  writeSuite(dir, sandbox, packWorkspace(packs, ['core', 'vitest-setup']));
   const installStart = performance.now();
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'ignore', timeout: 600_000 });
   const vitestVersion = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules/vitest/package.json'), 'utf8')).version;
