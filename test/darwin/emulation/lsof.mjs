@@ -61,9 +61,9 @@ function unixSockets() {
   return byInode;
 }
 
-/** TCP listening sockets on `port`, by inode, from /proc/net/tcp{,6} (st 0A is LISTEN). */
-function tcpListeners(port) {
-  const inodes = new Set();
+/** Every listening TCP socket in /proc/net/tcp{,6} (st 0A is LISTEN): its inode, address (hex) and port. */
+function tcpListenRows() {
+  const rows = [];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text;
     try {
@@ -74,10 +74,16 @@ function tcpListeners(port) {
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10 || fields[3] !== '0A') continue;
-      if (parseInt(fields[1].split(':').pop(), 16) === port) inodes.add(Number(fields[9]));
+      const [address, port] = fields[1].split(':');
+      rows.push({ inode: Number(fields[9]), address, port: parseInt(port, 16) });
     }
   }
-  return inodes;
+  return rows;
+}
+
+/** TCP listening sockets on `port`, by inode. */
+function tcpListeners(port) {
+  return new Set(tcpListenRows().filter((row) => row.port === port).map((row) => row.inode));
 }
 
 /** An address of /proc/net/tcp{,6} (hex, host byte order per 32-bit word) as lsof -nP names it. */
@@ -94,22 +100,7 @@ function addressName(hex) {
 
 /** Every listening TCP socket: inode → `ADDRESS:PORT` as lsof -nP names it. */
 function tcpListenNames() {
-  const names = new Map();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text;
-    try {
-      text = fs.readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10 || fields[3] !== '0A') continue;
-      const [address, port] = fields[1].split(':');
-      names.set(Number(fields[9]), `${addressName(address)}:${parseInt(port, 16)}`);
-    }
-  }
-  return names;
+  return new Map(tcpListenRows().map((row) => [row.inode, `${addressName(row.address)}:${row.port}`]));
 }
 
 function pidList(text) {
