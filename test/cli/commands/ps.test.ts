@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PsReport } from '../../../packages/core/src/cli/commands/ps.js';
 import { REPORT_VERSION } from '../../../packages/core/src/report.js';
 import { createSandbox, FAKE_REST, type Sandbox } from '../../helpers/fake-daemon.js';
 import { itNeeds, needs } from '../../helpers/needs.js';
@@ -24,32 +25,6 @@ const validatePs: ValidateFunction = ajv.getSchema(`${SCHEMA.$id}#/$defs/psRepor
 
 const UID = process.getuid!();
 const NO_STACK = /^\s+at /m;
-
-interface PsService {
-  name: string;
-  pid: number;
-  ready: boolean;
-  port?: number;
-  url?: string;
-  socket?: string;
-  logFile: string;
-}
-interface PsRun {
-  runId: string;
-  kind: string;
-  pid: number;
-  command: string;
-  cwd: string;
-  configFile: string | null;
-  startedAt: string;
-  reusedFrom?: string;
-  watchdog?: { pid: number };
-  instances: Array<{ instance: string; state: string; dir: string; services: PsService[] }>;
-}
-interface PsReport {
-  version: number;
-  runs: PsRun[];
-}
 
 function expectValid(report: unknown): void {
   const valid = validatePs(report);

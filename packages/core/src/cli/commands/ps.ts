@@ -8,7 +8,7 @@ import { writeLines, type CommandModule } from '../command.js';
 import type { Colors } from '../format-report.js';
 
 /** One service of an instance, as `ps --json` prints it ($defs/psReport). */
-interface PsService {
+export interface PsService {
   name: string;
   pid: number;
   /** False between its spawn and its readiness. */
@@ -21,7 +21,7 @@ interface PsService {
   died?: { code: number | null; signal: string | null; at: string };
 }
 
-interface PsInstance {
+export interface PsInstance {
   /** `run` (the run's own services) or `w<slot>` (a runner worker's). */
   instance: string;
   state: InstanceRecord['state'];
@@ -30,7 +30,7 @@ interface PsInstance {
   services: PsService[];
 }
 
-interface PsRun {
+export interface PsRun {
   runId: string;
   kind: RunKind;
   pid: number;
@@ -42,6 +42,12 @@ interface PsRun {
   reusedFrom?: string;
   watchdog?: { pid: number };
   instances: PsInstance[];
+}
+
+/** What `ps --json` prints. */
+export interface PsReport {
+  version: number;
+  runs: PsRun[];
 }
 
 /** `run` first, then the workers' by slot number (w2 before w10). */
@@ -164,7 +170,8 @@ export const psCommand: CommandModule = {
       .sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt) || a.record.runId.localeCompare(b.record.runId))
       .map(psRun);
     if (flags.json) {
-      ctx.io.stdout.write(`${JSON.stringify({ version: REPORT_VERSION, runs }, null, 2)}\n`);
+      const report: PsReport = { version: REPORT_VERSION, runs };
+      ctx.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
     if (runs.length === 0) {
