@@ -85,6 +85,8 @@ function linkTree(from: string, to: string): void {
 
 /** Creates a project outside the workspace and installs it with npm, as a user would. */
 export async function createProject(options: ProjectOptions): Promise<SampleProject> {
+  // The kit first: when its install fails (no pnpm, no registry), no project dir is left behind.
+  const kit = await kitModules({ dependencies: options.dependencies, packages: options.packages });
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), `mcp-reaper-e2e-${options.name}-`)));
   // What the runners write to a temp dir (Jest's cache, Vite's and Playwright's, mcp-reaper's
   // registry) goes to one of the project's own, removed with it. Short, beside the project rather
@@ -105,7 +107,7 @@ export async function createProject(options: ProjectOptions): Promise<SampleProj
     }
   };
   write(options.files ?? {});
-  linkTree(await kitModules({ dependencies: options.dependencies, packages: options.packages }), path.join(dir, 'node_modules'));
+  linkTree(kit, path.join(dir, 'node_modules'));
 
   const node = options.nodePath ?? process.execPath;
   const environment = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
