@@ -370,3 +370,18 @@ export async function waitUntil(check, timeoutMs, what) {
     await pause(5);
   }
 }
+
+/** Every file and dir below `dir` (relative), or [] when it does not exist. */
+export function entriesBelow(dir) {
+  try {
+    return fs.readdirSync(dir, { recursive: true }).map(String);
+  } catch {
+    return [];
+  }
+}
+
+/** The registry below a bench's TMPDIR: every entry of `stacks/`, `ports/` and `runs/`, sorted. */
+export function registryEntries(tmp) {
+  const root = path.join(tmp, `mcp-reaper-${process.getuid()}`);
+  return ['stacks', 'ports', 'runs'].flatMap((dir) => entriesBelow(path.join(root, dir)).map((e) => path.join(dir, e))).sort();
+}

@@ -52,7 +52,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { core, fmtMs, installFixture, median, packWorkspace, pause, processesNaming, ratio, round, runIfMain, Sandbox, stats, uniqueName, waitUntil } from './lib.mjs';
+import { core, fmtMs, installFixture, median, packWorkspace, pause, processesNaming, ratio, registryEntries, round, runIfMain, Sandbox, stats, uniqueName, waitUntil } from './lib.mjs';
 
 const ROUNDS = 5;
 // The on-vs-off cross-check of the death checks needs more: a 10-file run's wall time varies 15-40% here.
@@ -75,21 +75,7 @@ const rotated = (kinds, i) => [...kinds.slice(i % kinds.length), ...kinds.slice(
 const signedMs = (ms) => `${ms < 0 ? '-' : '+'}${fmtMs(Math.abs(ms))}`;
 
 // ---------------------------------------------------------------------------------------------
-// Helpers (as bench/parallel.mjs has them).
-
-function entriesBelow(dir) {
-  try {
-    return fs.readdirSync(dir, { recursive: true }).map(String);
-  } catch {
-    return [];
-  }
-}
-
-/** The registry below the bench's TMPDIR: every entry of `stacks/`, `ports/` and `runs/`, sorted. */
-function registryEntries(tmp) {
-  const root = path.join(tmp, `mcp-reaper-${process.getuid()}`);
-  return ['stacks', 'ports', 'runs'].flatMap((dir) => entriesBelow(path.join(root, dir)).map((e) => path.join(dir, e))).sort();
-}
+// Helpers (the shared ones are in lib.mjs).
 
 /** A wrapper for a fixture under a fresh unique name (its kernel name), in the sandbox's bin dir. */
 function installFake(sandbox, fixture, taken) {

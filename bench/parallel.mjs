@@ -34,7 +34,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { core, fmtMs, installFixture, median, packWorkspace, pause, processesNaming, ratio, REPO, round, runIfMain, Sandbox, stats, uniqueName, waitUntil } from './lib.mjs';
+import { core, entriesBelow, fmtMs, installFixture, median, packWorkspace, pause, processesNaming, ratio, registryEntries, REPO, round, runIfMain, Sandbox, stats, uniqueName, waitUntil } from './lib.mjs';
 
 const SUITE_FILES = 6;
 const SUITE_HOLD_MS = 1000;
@@ -59,21 +59,6 @@ function readText(file) {
 }
 
 const lastLine = (file) => readText(file).split('\n').filter((l) => l.trim() !== '').at(-1) ?? '';
-
-/** Every file and dir below `dir` (relative), or [] when it does not exist. */
-function entriesBelow(dir) {
-  try {
-    return fs.readdirSync(dir, { recursive: true }).map(String);
-  } catch {
-    return [];
-  }
-}
-
-/** The registry below the bench's TMPDIR: what is left in `stacks/`, `ports/` and `runs/`. */
-function registryLeft(tmp) {
-  const root = path.join(tmp, `mcp-reaper-${process.getuid()}`);
-  return ['stacks', 'ports', 'runs'].flatMap((dir) => entriesBelow(path.join(root, dir)).map((e) => path.join(dir, e)));
-}
 
 /** The users' parallel stack (README, "Parallel, a stack per worker"), on our fakes. */
 function workerServices(daemonBin, restBin) {
@@ -412,7 +397,7 @@ async function suite(sandbox, tmp, log) {
   const checkClean = async (what) => {
     // The run's end stopped its workers' stacks; its watchdog exits a moment after.
     await waitUntil(() => processesNaming(dir).length === 0, 5_000, `${what}: nothing of the project running (still: ${processesNaming(dir).map((p) => p.cmd).join(', ')})`);
-    const left = registryLeft(tmp);
+    const left = registryEntries(tmp);
     if (left.length > 0) throw new Error(`${what}: left in the registry: ${left.join(', ')}`);
   };
   // Warm-up: Vite's caches.
@@ -471,7 +456,7 @@ export async function run({ log = console.log } = {}) {
     if (process.env.BENCH_RUNNERS !== '0') result.suite = await suite(sandbox, tmp, log);
   } finally {
     await sandbox.cleanup();
-    left = registryLeft(tmp);
+    left = registryEntries(tmp);
     if (savedTmp === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = savedTmp;
     fs.rmSync(tmp, { recursive: true, force: true });
